@@ -1,0 +1,33 @@
+# Quick start on a fresh clone (Python 3.11+, git, make):  make repro   then   make test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+INSTALLED := $(VENV)/.installed
+
+# Stage commands in dvc.yaml run `python -m pipeline.<stage>`: that must be the project's Python.
+export PATH := $(BIN):$(PATH)
+export MLFLOW_DISABLE_TELEMETRY := true
+export DVC_NO_ANALYTICS := true
+
+.PHONY: setup repro test ui bench
+
+setup: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0] if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	@touch $@
+
+repro: setup  ## train, evaluate and log to MLflow, then print the test metrics
+	dvc repro
+	dvc metrics show
+
+test: setup  ## unit, data and model-behaviour tests, then the end-to-end pipeline test
+	python -m pytest
+
+ui: setup  ## MLflow UI on http://127.0.0.1:5000
+	mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+bench: setup  ## scoring speed and memory, and the public benchmarks under ../shared/benchmarks
+	python bench/benchmark.py

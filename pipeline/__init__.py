@@ -1,0 +1,3 @@
+"""Stance classification pipeline: support / reject / neutral toward a political arrangement."""
+
+LABELS = ("support", "reject", "neutral")

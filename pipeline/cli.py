@@ -1,0 +1,110 @@
+"""The `stance` command: score articles and sentence files, validate labelled data, promote models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from pipeline.files import InputError, atomic_path
+from pipeline.stage import run
+
+TABLE_TEXT_WIDTH = 70
+
+
+def render(frame: pd.DataFrame, fmt: str) -> str:
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "jsonl":
+        return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in frame.to_dict("records"))
+    shown = frame.copy()
+    if "text" in shown:
+        shown["text"] = shown["text"].map(
+            lambda t: t if len(t) <= TABLE_TEXT_WIDTH else t[: TABLE_TEXT_WIDTH - 1] + "…"
+        )
+    return shown.to_string(index=False) + "\n"
+
+
+def emit(text: str, path: str | None) -> None:
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        return
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    from pipeline import scoring
+
+    documents = [scoring.read_input(source, args.text_column) for source in args.inputs]
+    model = scoring.load_model(args.model)
+    scored = scoring.score(model, documents)
+    summary = scoring.summarize(scored)
+    if args.format == "table":
+        emit(render(scored, "table") + "\nPer document:\n" + render(summary, "table"), args.output)
+    else:
+        emit(render(scored, args.format), args.output)
+        if args.summary:
+            emit(render(summary, args.format), args.summary)
+        elif not args.quiet:
+            print("Per document:\n" + render(summary, "table"), file=sys.stderr, end="")
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from pipeline import LABELS
+    from pipeline.data import load_sentences
+
+    sentences = load_sentences(args.path)
+    counts = sentences["label"].value_counts().reindex(LABELS, fill_value=0)
+    print(
+        f"{args.path}: OK, {len(sentences)} sentences in {sentences['doc_id'].nunique()} articles "
+        f"({', '.join(f'{label} {n}' for label, n in counts.items())})"
+    )
+
+
+def cmd_promote(args: argparse.Namespace) -> None:
+    from pipeline import tracking
+
+    tracking.promote(args.version, args.alias)
+    print(f"{tracking.REGISTERED_MODEL} version {args.version} is now @{args.alias} "
+          f"(models:/{tracking.REGISTERED_MODEL}@{args.alias}) in {tracking.tracking_uri()}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="stance", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    score = commands.add_parser(
+        "score", help="label each sentence as support / reject / neutral",
+        description="Score articles (.txt, or - for stdin) and sentence files (.csv, .jsonl).",
+    )
+    score.add_argument("inputs", nargs="+", metavar="INPUT", help=".txt article, .csv/.jsonl sentences, or -")
+    score.add_argument("--model", help="a .skops file or an MLflow URI such as models:/stance-classifier@champion "
+                       "(default: models/stance_model.skops)")
+    score.add_argument("--text-column", default="text", help="column holding the sentence in .csv/.jsonl (default: text)")
+    score.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    score.add_argument("-o", "--output", help="write the sentence rows here instead of stdout")
+    score.add_argument("--summary", help="write the per-document summary here (csv/jsonl formats)")
+    score.add_argument("-q", "--quiet", action="store_true", help="do not print the summary on stderr")
+    score.set_defaults(handler=cmd_score)
+
+    validate = commands.add_parser("validate", help="check a labelled-sentence CSV against the data contract")
+    validate.add_argument("path")
+    validate.set_defaults(handler=cmd_validate)
+
+    promote = commands.add_parser("promote", help="point the 'champion' alias at a registered model version")
+    promote.add_argument("version", help="version number of stance-classifier in the MLflow registry")
+    promote.add_argument("--alias", default="champion")
+    promote.set_defaults(handler=cmd_promote)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    run(lambda: args.handler(args))
+
+
+if __name__ == "__main__":
+    main()

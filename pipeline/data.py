@@ -1,0 +1,114 @@
+"""The data contract for labelled sentences (data/raw/sentences.csv and the prepared splits)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import LABELS
+from pipeline.files import InputError, read_csv_rows, read_utf8
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("doc_id", "sentence_id", "text", "label", "target", "source")
+MAX_REPORTED_PROBLEMS = 20
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class DataContractError(InputError):
+    """The file breaks the contract; the message lists every problem found (up to a limit)."""
+
+    def __init__(self, path: str | Path, problems: list[str]):
+        self.problems = problems
+        shown = problems[:MAX_REPORTED_PROBLEMS]
+        lines = [f"{path}: {len(problems)} problem(s) with the data:"] + [f"  {p}" for p in shown]
+        if len(problems) > len(shown):
+            lines.append(f"  ... and {len(problems) - len(shown)} more")
+        super().__init__("\n".join(lines))
+
+
+def _normalize(text: str) -> str:
+    """Text identity for duplicate checks: case and runs of whitespace do not make a new sentence."""
+    return " ".join(text.split()).casefold()
+
+
+def load_sentences(path: str | Path) -> pd.DataFrame:
+    """Read and validate a labelled-sentence CSV; return it without exact duplicates.
+
+    Every problem is reported with its row (counted from 1 after the header), line and column.
+    """
+    text = read_utf8(path)
+    if not text.strip():
+        raise InputError(f"{path}: file is empty, expected a header with columns {', '.join(COLUMNS)}")
+    header, rows = read_csv_rows(text)
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"{path}: line 1: missing column(s) {', '.join(repr(c) for c in missing)}; "
+            f"found {', '.join(repr(c) for c in header)}"
+        )
+
+    problems: list[str] = []
+    records: list[dict[str, str]] = []
+    first_row_of_id: dict[str, int] = {}
+    first_row_of_text: dict[str, tuple[int, str]] = {}
+    n_duplicates = 0
+    for row in rows:
+        if row.n_fields != len(header):
+            problems.append(f"{row.where()}: expected {len(header)} fields, found {row.n_fields}")
+            continue
+        record = {c: row.values[c] for c in COLUMNS}
+        row_problems = [f"{row.where(c)}: empty value" for c in COLUMNS if not record[c]]
+        label = record["label"]
+        if label and label not in LABELS:
+            row_problems.append(
+                f"{row.where('label')}: unknown label {label!r}; expected one of {', '.join(LABELS)}"
+            )
+        target = record["target"]
+        if target and not SLUG.match(target):
+            row_problems.append(
+                f"{row.where('target')}: {target!r} is not a slug (lower-case words joined by '-', "
+                "e.g. 'ankara-damascus-normalization')"
+            )
+        sentence_id = record["sentence_id"]
+        if sentence_id in first_row_of_id:
+            row_problems.append(
+                f"{row.where('sentence_id')}: duplicate sentence_id {sentence_id!r} "
+                f"(first used in row {first_row_of_id[sentence_id]})"
+            )
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        first_row_of_id[sentence_id] = row.number
+        key = _normalize(record["text"])
+        if key in first_row_of_text:
+            first_row, first_label = first_row_of_text[key]
+            if first_label != label:
+                problems.append(
+                    f"{row.where('text')}: same text labelled {label!r} here and {first_label!r} in row {first_row}"
+                )
+            else:
+                n_duplicates += 1
+            continue
+        first_row_of_text[key] = (row.number, label)
+        records.append(record)
+
+    if problems:
+        raise DataContractError(path, problems)
+    if not records:
+        raise InputError(f"{path}: no data rows after the header")
+    if n_duplicates:
+        log.info("%s: dropped %d exact duplicate sentence(s) with the same label", path, n_duplicates)
+    return pd.DataFrame.from_records(records, columns=list(COLUMNS))
+
+
+def read_split(path: str | Path) -> pd.DataFrame:
+    """Read a split written by the prepare stage (validated there, so only the columns are checked)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; re-run the prepare stage")
+    return frame

@@ -1,0 +1,99 @@
+"""File I/O shared by the stages and the CLI: strict UTF-8 reading and all-or-nothing writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+
+class InputError(Exception):
+    """Bad user input (file, row, column, problem); reported without a traceback, exit status 1."""
+
+
+def read_utf8(path: str | Path) -> str:
+    """Return the file's text, or an InputError naming the line of the first byte that is not UTF-8."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a file") from None
+    return decode_utf8(raw, str(path))
+
+
+def decode_utf8(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}: line {line}: byte 0x{raw[err.start]:02x} is not valid UTF-8 "
+            "(save the file as UTF-8)"
+        ) from None
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; it replaces `path` only if the block succeeds.
+
+    A failure half-way leaves whatever was at `path` untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | Path, obj) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def write_csv(path: str | Path, frame) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    number: int  # data rows count from 1 after the header
+    line: int  # the physical line the row starts on (header = line 1)
+    values: dict[str, str]
+    n_fields: int
+
+    def where(self, column: str | None = None) -> str:
+        place = f"row {self.number} (line {self.line})"
+        return f"{place}, column '{column}'" if column else place
+
+
+def read_csv_rows(text: str) -> tuple[list[str], list[CsvRow]]:
+    """Header and rows of CSV text, with the line numbers pandas does not keep."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader, [])]
+    rows: list[CsvRow] = []
+    line = reader.line_num
+    for number, fields in enumerate(reader, start=1):
+        start, line = line + 1, reader.line_num
+        if not fields:  # blank line
+            continue
+        values = {name: value.strip() for name, value in zip(header, fields)}
+        rows.append(CsvRow(number, start, values, len(fields)))
+    return header, rows

@@ -1,0 +1,142 @@
+"""Scoring new text with a trained model, from Python and behind `stance score`.
+
+    from pipeline.scoring import load_model
+    model = load_model()                      # models/stance_model.skops
+    model.predict(["Ankara said contact with Damascus is essential for a lasting peace."])
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pysbd
+
+from pipeline import LABELS, model_io
+from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
+
+DEFAULT_MODEL = Path("models/stance_model.skops")
+OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
+_URI = re.compile(r"^[A-Za-z][\w+.-]+:/")  # models:/..., runs:/..., but not C:/...
+# A line break inside a paragraph that is only hard wrapping: no end punctuation, lower-case next.
+_WRAPPED_LINE = re.compile(r"(?<![.!?:;\"'”’)])[ \t]*\n[ \t]*(?=[a-z])")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def load_model(model: str | Path | None = None):
+    """The fitted scikit-learn Pipeline: `.predict` / `.predict_proba` on a list of strings.
+
+    `model` is a .skops path (default: models/stance_model.skops) or an MLflow model URI such as
+    `models:/stance-classifier@champion` or `runs:/<run_id>/model`.
+    """
+    model = str(model or DEFAULT_MODEL)
+    if _URI.match(model):
+        from pipeline import tracking  # imports mlflow: only when a URI asks for it
+
+        return tracking.load_logged_model(model)
+    return model_io.load(model)
+
+
+def split_sentences(article: str) -> list[str]:
+    """Sentences of an article: paragraphs, then pysbd (abbreviation-aware) within each."""
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    sentences = []
+    for paragraph in _PARAGRAPH_BREAK.split(article.replace("\r\n", "\n")):
+        paragraph = _WRAPPED_LINE.sub(" ", paragraph.strip())
+        if paragraph:
+            sentences.extend(s.strip() for s in segmenter.segment(paragraph) if s.strip())
+    return sentences
+
+
+@dataclass
+class Document:
+    name: str
+    sentences: list[str]
+    indices: list[int]  # sentence position in an article, or the row number in a table
+
+
+def read_article(name: str, text: str) -> Document:
+    sentences = split_sentences(text)
+    if not sentences:
+        raise InputError(f"{name}: no sentences found (empty article)")
+    return Document(name, sentences, list(range(1, len(sentences) + 1)))
+
+
+def read_table(path: Path, text_column: str) -> Document:
+    text = read_utf8(path)
+    texts: list[str] = []
+    indices: list[int] = []
+    problems = []
+    if path.suffix.lower() == ".csv":
+        header, rows = read_csv_rows(text)
+        if text_column not in header:
+            raise InputError(f"{path}: line 1: no column '{text_column}' (columns: {', '.join(header)})")
+        for row in rows:
+            value = row.values.get(text_column, "")
+            if not value:
+                problems.append(f"{row.where(text_column)}: empty text")
+            texts.append(value)
+            indices.append(row.number)
+    else:  # .jsonl
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise InputError(f"{path}: line {line_number}: not valid JSON ({err.msg})") from None
+            value = record.get(text_column) if isinstance(record, dict) else None
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"line {line_number}, field '{text_column}': missing or empty text")
+            texts.append(value.strip() if isinstance(value, str) else "")
+            indices.append(line_number)
+    if problems:
+        raise InputError(f"{path}: " + "; ".join(problems[:10]) + (" ..." if len(problems) > 10 else ""))
+    if not texts:
+        raise InputError(f"{path}: no rows to score")
+    return Document(str(path), texts, indices)
+
+
+def read_input(source: str, text_column: str = "text") -> Document:
+    """`-` is an article on stdin; .txt an article; .csv / .jsonl one sentence per row."""
+    if source == "-":
+        return read_article("<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>"))
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".jsonl"):
+        return read_table(path, text_column)
+    if suffix == ".txt":
+        return read_article(str(path), read_utf8(path))
+    raise InputError(f"{path}: unsupported input type '{suffix}'; use .txt (article), .csv, .jsonl or -")
+
+
+def score(model, documents: list[Document]) -> pd.DataFrame:
+    """One row per sentence: doc, sentence_index, text, label, p_support, p_reject, p_neutral."""
+    texts = [s for doc in documents for s in doc.sentences]
+    proba = model.predict_proba(texts)
+    frame = pd.DataFrame({
+        "doc": [doc.name for doc in documents for _ in doc.sentences],
+        "sentence_index": [i for doc in documents for i in doc.indices],
+        "text": texts,
+        "label": model.classes_[proba.argmax(axis=1)],
+    })
+    for column, label in enumerate(model.classes_):
+        frame[f"p_{label}"] = proba[:, column].round(4)
+    return frame[OUTPUT_COLUMNS]
+
+
+def summarize(scored: pd.DataFrame) -> pd.DataFrame:
+    """Per document: sentence count, count and share of each label, and net stance (support - reject share)."""
+    counts = pd.crosstab(scored["doc"], scored["label"]).reindex(columns=list(LABELS), fill_value=0)
+    summary = pd.DataFrame({"doc": counts.index, "sentences": counts.sum(axis=1).to_numpy()})
+    for label in LABELS:
+        summary[f"n_{label}"] = counts[label].to_numpy()
+    for label in LABELS:
+        summary[f"share_{label}"] = (summary[f"n_{label}"] / summary["sentences"]).round(3)
+    summary["net_stance"] = (summary["share_support"] - summary["share_reject"]).round(3)
+    order = list(dict.fromkeys(scored["doc"]))
+    return summary.set_index("doc").loc[order].reset_index()

@@ -1,0 +1,198 @@
+"""Everything that talks to MLflow: where the store is, the `log` stage, the registry, logged models.
+
+Stage `log`: one MLflow run per pipeline run that produced a new model or new evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+
+# Before mlflow is imported: the project does not send usage telemetry.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import mlflow  # noqa: E402
+import pandas as pd  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.models import Model, infer_signature  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from pipeline import model_io  # noqa: E402
+from pipeline.data import read_split  # noqa: E402
+from pipeline.files import InputError, write_json  # noqa: E402
+from pipeline.model import TEXT_COLUMN  # noqa: E402
+from pipeline.params import flatten, load_params  # noqa: E402
+from pipeline.stage import run  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+REGISTERED_MODEL = "stance-classifier"
+CHAMPION_ALIAS = "champion"
+MODEL_URI_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/")
+# What a logged model needs besides mlflow itself; exact versions so a served model matches training.
+MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
+
+
+def store_root() -> Path:
+    """The repository root: DVC_ROOT inside `dvc repro`/`dvc exp run` (also --temp/--queue), else cwd.
+
+    A relative sqlite path would resolve inside DVC's temporary copy and the run would be lost.
+    """
+    return Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store_root() / 'mlflow.db'}"
+
+
+def connect() -> MlflowClient:
+    mlflow.set_tracking_uri(tracking_uri())
+    return MlflowClient()
+
+
+def ensure_experiment(client: MlflowClient, name: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        # Artifacts beside the default store; otherwise MLflow records a cwd-relative ./mlruns.
+        location = None if "MLFLOW_TRACKING_URI" in os.environ else (store_root() / "mlruns").as_uri()
+        return client.create_experiment(name, artifact_location=location)
+    if experiment.lifecycle_stage == "deleted":
+        client.restore_experiment(experiment.experiment_id)
+    return experiment.experiment_id
+
+
+def is_model_uri(model: str) -> bool:
+    return model.startswith(MODEL_URI_SCHEMES)
+
+
+def load_logged_model(uri: str):
+    """Load a logged model (models:/stance-classifier@champion, runs:/<id>/model, ...) as the estimator.
+
+    The files are read with our own skops allowlist, not the one stored beside the model.
+    """
+    connect()
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    except MlflowException as err:
+        raise InputError(f"{uri}: cannot load from {tracking_uri()}: {err.message}") from None
+    flavor = Model.load(local).flavors.get("sklearn")
+    if flavor is None:
+        raise InputError(f"{uri}: not a scikit-learn model")
+    return model_io.load(local / flavor["pickled_model"])
+
+
+def promote(version_number: str, alias: str = CHAMPION_ALIAS) -> None:
+    client = connect()
+    try:
+        client.get_model_version(REGISTERED_MODEL, version_number)
+        client.set_registered_model_alias(REGISTERED_MODEL, alias, version_number)
+    except MlflowException as err:
+        raise InputError(f"cannot promote {REGISTERED_MODEL} version {version_number}: {err.message}") from None
+
+
+def git_state() -> tuple[str, bool]:
+    """(commit, dirty): tracked changes only, as `git describe --dirty`; dvc.lock is left out
+    because DVC rewrites it while the pipeline runs."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)dvc.lock"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", True
+    return commit, bool(status.strip())
+
+
+def file_md5(path: str | Path) -> str:
+    """The hash DVC 3 records for a file in dvc.lock."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def numeric_metrics(metrics: dict) -> dict[str, float]:
+    return {k: float(v) for k, v in flatten(metrics).items() if isinstance(v, (int, float))}
+
+
+def log_model(model, examples: list[str]):
+    frame = pd.DataFrame({TEXT_COLUMN: examples})
+    return mlflow.sklearn.log_model(
+        model,
+        name="model",
+        serialization_format="skops",
+        skops_trusted_types=list(model_io.TRUSTED_TYPES),
+        signature=infer_signature(frame, model.predict(frame)),
+        input_example=frame,
+        registered_model_name=REGISTERED_MODEL,
+        pip_requirements=[f"{name}=={version(name)}" for name in MODEL_REQUIREMENTS],
+        # Ships the package so the model loads where `pipeline` is not installed.
+        code_paths=["pipeline"],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Stage `log`: record this pipeline run in MLflow.")
+    parser.add_argument("--raw", required=True, help="raw data (its DVC hash is tagged)")
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--test", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--errors", required=True)
+    parser.add_argument("--plots", required=True)
+    parser.add_argument("--figures", required=True)
+    parser.add_argument("--out", required=True, help="JSON naming the MLflow run and model version")
+    args = parser.parse_args()
+
+    params = load_params()
+    client = connect()
+    experiment_id = ensure_experiment(client, params["mlflow"]["experiment_name"])
+    commit, dirty = git_state()
+    experiment_name = os.environ.get("DVC_EXP_NAME")
+    run_name = f"{experiment_name or params['train']['classifier']}-{commit[:7]}{'-dirty' if dirty else ''}"
+    model = model_io.load(args.model)
+    train, test = read_split(args.train), read_split(args.test)
+    metrics = json.loads(Path(args.metrics).read_text(encoding="utf-8"))
+
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
+        mlflow.log_params(flatten(params))
+        mlflow.log_metrics(numeric_metrics(metrics))
+        mlflow.set_tags({
+            "git_commit": commit,
+            "git_dirty": str(dirty).lower(),
+            "data_path": args.raw,
+            "data_md5": file_md5(args.raw),
+            **({"dvc_exp_name": experiment_name} if experiment_name else {}),
+        })
+        for name, context, split in (("train", "training", train), ("test", "evaluation", test)):
+            mlflow.log_input(mlflow.data.from_pandas(split, name=name), context=context)
+        mlflow.log_artifact(args.metrics)
+        mlflow.log_artifact(args.errors)
+        mlflow.log_artifacts(args.plots, artifact_path="plots")
+        mlflow.log_artifacts(args.figures, artifact_path="figures")
+        logged = log_model(model, test["text"].head(3).tolist())
+        record = {
+            "run_id": active.info.run_id,
+            "run_name": run_name,
+            "experiment_id": experiment_id,
+            "model_uri": f"models:/{REGISTERED_MODEL}/{logged.registered_model_version}",
+            "model_version": logged.registered_model_version,
+        }
+    write_json(args.out, record)
+    log.info("MLflow run %s (%s), %s version %s", record["run_id"], run_name, REGISTERED_MODEL,
+             record["model_version"])
+
+
+if __name__ == "__main__":
+    run(main)
