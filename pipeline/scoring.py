@@ -22,9 +22,9 @@ from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
 DEFAULT_MODEL = Path("models/stance_model.skops")
 OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
 _URI = re.compile(r"^[A-Za-z][\w+.-]+:/")  # models:/..., runs:/..., but not C:/...
-# A line break inside a paragraph that is only hard wrapping: no end punctuation, lower-case next.
-_WRAPPED_LINE = re.compile(r"(?<![.!?:;\"'”’)])[ \t]*\n[ \t]*(?=[a-z])")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_SENTENCE_END = tuple(".!?:;\"'”’)")
+WRAP_WIDTH = 60  # a line this long that stops mid-sentence was wrapped, not a headline
 
 
 def load_model(model: str | Path | None = None):
@@ -41,14 +41,26 @@ def load_model(model: str | Path | None = None):
     return model_io.load(model)
 
 
+def _unwrap(paragraph: str) -> str:
+    """Join hard-wrapped lines; keep a line break after a finished sentence or a headline.
+
+    A line continues on the next when it stops without end punctuation and either the next line
+    starts in lower case or the line is as long as wrapped text usually is.
+    """
+    lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    for previous, line in zip(lines, lines[1:]):
+        wrapped = not previous.endswith(_SENTENCE_END) and (line[0].islower() or len(previous) >= WRAP_WIDTH)
+        text += (" " if wrapped else "\n") + line
+    return text
+
+
 def split_sentences(article: str) -> list[str]:
-    """Sentences of an article: paragraphs, then pysbd (abbreviation-aware) within each."""
+    """Sentences of an article: paragraphs, then lines, then pysbd (abbreviation-aware)."""
     segmenter = pysbd.Segmenter(language="en", clean=False)
     sentences = []
     for paragraph in _PARAGRAPH_BREAK.split(article.replace("\r\n", "\n")):
-        paragraph = _WRAPPED_LINE.sub(" ", paragraph.strip())
-        if paragraph:
-            sentences.extend(s.strip() for s in segmenter.segment(paragraph) if s.strip())
+        sentences.extend(s.strip() for s in segmenter.segment(_unwrap(paragraph)) if s.strip())
     return sentences
 
 

@@ -1,0 +1,73 @@
+"""The split: whole articles on one side, reproducible with the seed; failures leave outputs intact."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from pipeline.files import InputError
+from pipeline.prepare import split_by_article
+from tests.conftest import PARAMS, sentence, write_rows
+
+
+def toy_corpus(n_docs=20, per_doc=6) -> pd.DataFrame:
+    labels = ["support", "reject", "neutral"]
+    rows = [
+        sentence(d * 100 + i, labels[(d + i) % 3], doc=f"art-{d}", text=f"Sentence {i} of article {d}.")
+        for d in range(n_docs) for i in range(per_doc)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_no_article_on_both_sides():
+    train, test = split_by_article(toy_corpus(), test_size=0.2, random_state=1)
+    assert set(train["doc_id"]).isdisjoint(test["doc_id"])
+    assert len(train) + len(test) == len(toy_corpus())
+
+
+def test_holds_out_about_test_size_of_articles():
+    _, test = split_by_article(toy_corpus(n_docs=20), test_size=0.2, random_state=1)
+    assert test["doc_id"].nunique() == 4
+
+
+def test_same_seed_same_split_other_seed_other_split():
+    corpus = toy_corpus()
+    first = split_by_article(corpus, 0.2, random_state=7)[1]["doc_id"].unique()
+    again = split_by_article(corpus, 0.2, random_state=7)[1]["doc_id"].unique()
+    other = split_by_article(corpus, 0.2, random_state=8)[1]["doc_id"].unique()
+    assert sorted(first) == sorted(again)
+    assert sorted(first) != sorted(other)
+
+
+def test_every_label_in_test_when_groups_allow():
+    _, test = split_by_article(toy_corpus(), 0.2, random_state=3)
+    assert set(test["label"]) == {"support", "reject", "neutral"}
+
+
+def test_too_few_articles_is_a_clear_error():
+    with pytest.raises(InputError, match="need at least 5 articles"):
+        split_by_article(toy_corpus(n_docs=3), 0.2, random_state=0)
+
+
+@pytest.mark.parametrize("test_size", [0, 1, 1.5])
+def test_test_size_out_of_range(test_size):
+    with pytest.raises(InputError, match="test_size must be between 0 and 1"):
+        split_by_article(toy_corpus(), test_size, random_state=0)
+
+
+def test_bad_input_exits_nonzero_and_keeps_existing_splits(tmp_path):
+    (tmp_path / "params.yaml").write_text(PARAMS.read_text())
+    write_rows(tmp_path / "bad.csv", [sentence(1, "maybe")])
+    train_out = tmp_path / "train.csv"
+    train_out.write_text("previous split\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.prepare", "bad.csv", "train.csv", "test.csv"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "bad.csv: 1 problem(s)" in result.stderr
+    assert "row 1 (line 2), column 'label': unknown label 'maybe'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert train_out.read_text() == "previous split\n"
+    assert not (tmp_path / "test.csv").exists()

@@ -1,0 +1,170 @@
+"""End to end: the real `dvc repro` in a copy of the project, read back from the real MLflow store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from pipeline.scoring import load_model
+from tests.conftest import CORPUS, ROOT
+
+pytestmark = pytest.mark.e2e
+
+PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", ".gitignore"]
+FIXTURE_ARTICLES = 12
+STAGES = ("prepare", "featurize", "train", "evaluate", "log")
+
+
+def command_env(project: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # stages run `python`
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DVC_NO_ANALYTICS="true", GIT_AUTHOR_NAME="e2e",
+               GIT_AUTHOR_EMAIL="e2e@example.org", GIT_COMMITTER_NAME="e2e", GIT_COMMITTER_EMAIL="e2e@example.org")
+    return env
+
+
+def sh(project: Path, *args: str) -> str:
+    result = subprocess.run(args, cwd=project, env=command_env(project), capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def stages_run(output: str) -> set[str]:
+    return {stage for stage in STAGES if f"Running stage '{stage}'" in output}
+
+
+def client_for(project: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+
+
+def runs(project: Path):
+    client = client_for(project)
+    experiment = client.get_experiment_by_name("stance-classification")
+    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A fresh copy of the project on a small corpus (the first articles of ours), after `dvc repro`."""
+    project = tmp_path_factory.mktemp("project")
+    for name in PROJECT_FILES:
+        source, target = ROOT / name, project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    corpus = pd.read_csv(CORPUS, dtype=str, keep_default_na=False)
+    articles = corpus["doc_id"].drop_duplicates().head(FIXTURE_ARTICLES)
+    (project / "data" / "raw").mkdir(parents=True)
+    corpus[corpus["doc_id"].isin(articles)].to_csv(project / "data/raw/sentences.csv", index=False)
+    sh(project, "git", "init", "-q")
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "commit", "-qm", "fixture")
+    project.joinpath("first_repro.log").write_text(sh(project, "dvc", "repro"))
+    return project
+
+
+def test_first_repro_runs_every_stage_and_writes_the_outputs(project):
+    assert stages_run((project / "first_repro.log").read_text()) == set(STAGES)
+    for path in ["data/prepared/train.csv", "data/prepared/test.csv", "data/features/featurizer.skops",
+                 "data/features/train.npz", "data/features/test.npz", "models/stance_model.skops",
+                 "reports/metrics.json", "reports/errors.csv", "reports/plots/confusion.csv",
+                 "reports/figures/confusion_matrix.png", "reports/figures/precision_recall.png",
+                 "reports/mlflow_run.json", "dvc.lock"]:
+        assert (project / path).is_file(), path
+    metrics = pd.read_json(project / "reports/metrics.json", typ="series")
+    assert 0 <= metrics["f_avg"] <= 1
+
+
+def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(project):
+    (run,) = runs(project)
+    metrics = yaml.safe_load((project / "reports/metrics.json").read_text())
+    assert run.data.metrics["f_avg"] == pytest.approx(metrics["f_avg"])
+    assert run.data.metrics["macro_f1"] == pytest.approx(metrics["macro_f1"])
+    assert run.data.metrics["per_class.reject.f1"] == pytest.approx(metrics["per_class"]["reject"]["f1"])
+    assert run.data.params["featurize.word_ngram_max"] == "2"
+    assert run.data.params["train.classifier"] == "logistic_regression"
+    assert run.data.params["mlflow.experiment_name"] == "stance-classification"
+
+    head = sh(project, "git", "rev-parse", "HEAD").strip()
+    assert run.data.tags["git_commit"] == head
+    assert run.data.tags["git_dirty"] == "false"
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    raw = next(d for d in lock["stages"]["prepare"]["deps"] if d["path"] == "data/raw/sentences.csv")
+    assert run.data.tags["data_md5"] == raw["md5"]
+
+    artifacts_root = project / "mlruns"  # beside the store, not wherever the stage ran
+    assert run.info.artifact_uri.removeprefix("file://").startswith(str(artifacts_root))
+    artifacts = {a.path for a in client_for(project).list_artifacts(run.info.run_id)}
+    assert {"metrics.json", "errors.csv", "plots", "figures"} <= artifacts
+
+    version = client_for(project).get_model_version("stance-classifier", "1")
+    assert version.run_id == run.info.run_id
+
+
+def test_model_loads_from_file_and_from_mlflow_with_n_predictions_for_n_rows(project, monkeypatch):
+    texts = ["Ankara said it was ready to restore ties with Damascus.",
+             "The faction refused any reconciliation.", "The ministers met in Moscow on Wednesday."]
+    from_file = load_model(project / "models/stance_model.skops")
+    assert len(from_file.predict(texts)) == 3
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
+    from_registry = load_model("models:/stance-classifier/1")
+    assert list(from_registry.predict(texts)) == list(from_file.predict(texts))
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    pyfunc = mlflow.pyfunc.load_model("models:/stance-classifier/1")
+    predictions = pyfunc.predict(pd.DataFrame({"text": texts}))
+    assert list(predictions) == list(from_file.predict(texts))
+
+
+def test_promote_and_score_the_champion(project):
+    sh(project, "stance", "promote", "1")
+    article = project / "article.txt"
+    article.write_text("Ministers met in Moscow.\n\nThe faction refused any reconciliation with Damascus.\n")
+    out = sh(project, "stance", "score", str(article), "--model", "models:/stance-classifier@champion",
+             "--format", "csv", "-q")
+    assert out.splitlines()[0] == "doc,sentence_index,text,label,p_support,p_reject,p_neutral"
+    assert len(out.splitlines()) == 3
+
+
+def test_reruns_only_what_changed_and_logs_each_new_model(project):
+    assert stages_run(sh(project, "dvc", "repro")) == set()
+
+    changed = sh(project, "dvc", "exp", "run", "-S", "train.logistic_regression.C=1.5")
+    assert stages_run(changed) == {"train", "evaluate", "log"}
+    second = runs(project)[-1]
+    assert len(runs(project)) == 2
+    assert second.data.params["train.logistic_regression.C"] == "1.5"
+
+    # A temporary experiment runs in a copy of the repo; its run must still land in this store.
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "commit", "-qm", "C=1.5")
+    sh(project, "dvc", "exp", "run", "--temp", "-S", "train.logistic_regression.C=0.7")
+    third = runs(project)[-1]
+    assert len(runs(project)) == 3
+    assert third.data.params["train.logistic_regression.C"] == "0.7"
+    assert third.data.tags.get("dvc_exp_name")
+    assert client_for(project).get_model_version("stance-classifier", "3").run_id == third.info.run_id
+
+
+def test_returning_to_earlier_params_still_logs_a_run(project):
+    """The run cache restores `train` without running it; `evaluate` and `log` keep uncached outputs,
+    so they run and the restored model gets its own MLflow run."""
+    before = len(runs(project))
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("C: 1.5", "C: 10.0"))
+    output = sh(project, "dvc", "repro")
+    assert "Stage 'train' is cached" in output
+    assert stages_run(output) == {"evaluate", "log"}
+    assert len(runs(project)) == before + 1
