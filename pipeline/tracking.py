@@ -133,8 +133,7 @@ def log_model(model, examples: list[str]):
         name="model",
         serialization_format="skops",
         skops_trusted_types=list(model_io.TRUSTED_TYPES),
-        # The params schema lets pyfunc callers ask for probabilities: params={"predict_method": "predict_proba"}.
-        signature=infer_signature(frame, model.predict(frame), params={"predict_method": "predict"}),
+        signature=infer_signature(frame, model.predict(frame)),
         input_example=frame,
         registered_model_name=REGISTERED_MODEL,
         pip_requirements=[f"{name}=={version(name)}" for name in MODEL_REQUIREMENTS],

@@ -126,8 +126,7 @@ def test_model_loads_from_file_and_from_mlflow_with_n_predictions_for_n_rows(pro
     pyfunc = mlflow.pyfunc.load_model("models:/stance-classifier/1")
     predictions = pyfunc.predict(pd.DataFrame({"text": texts}))
     assert list(predictions) == list(from_file.predict(texts))
-    probabilities = pyfunc.predict(pd.DataFrame({"text": texts}), params={"predict_method": "predict_proba"})
-    assert probabilities.shape == (3, 3)
+    assert mlflow.sklearn.load_model("models:/stance-classifier/1").predict_proba(texts).shape == (3, 3)
 
 
 def test_promote_and_score_the_champion(project):
