@@ -19,8 +19,10 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	@touch $@
 
+# DVC clears a stage's outputs before running it; if a stage fails, put the last good ones back.
 repro: setup  ## train, evaluate and log to MLflow, then print the test metrics
-	dvc repro
+	@dvc repro || { status=$$?; echo "make repro: dvc repro failed; restoring the last good outputs (dvc checkout)" >&2; \
+		dvc checkout --quiet; exit $$status; }
 	dvc metrics show
 
 test: setup  ## unit, data and model-behaviour tests, then the end-to-end pipeline test

@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from pipeline.files import InputError, atomic_path
+from pipeline.files import write_text
 from pipeline.stage import run
 
 TABLE_TEXT_WIDTH = 70
@@ -30,9 +30,8 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
 def emit(text: str, path: str | None) -> None:
     if path is None or path == "-":
         sys.stdout.write(text)
-        return
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    else:
+        write_text(path, text)
 
 
 def cmd_score(args: argparse.Namespace) -> None:

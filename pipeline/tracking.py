@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 REGISTERED_MODEL = "stance-classifier"
 CHAMPION_ALIAS = "champion"
-MODEL_URI_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/")
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
 
@@ -66,10 +65,6 @@ def ensure_experiment(client: MlflowClient, name: str) -> str:
     if experiment.lifecycle_stage == "deleted":
         client.restore_experiment(experiment.experiment_id)
     return experiment.experiment_id
-
-
-def is_model_uri(model: str) -> bool:
-    return model.startswith(MODEL_URI_SCHEMES)
 
 
 def load_logged_model(uri: str):

@@ -169,3 +169,21 @@ def test_returning_to_earlier_params_still_logs_a_run(project):
     assert "Stage 'train' is cached" in output
     assert stages_run(output) == {"evaluate", "log"}
     assert len(runs(project)) == before + 1
+
+
+def test_bad_data_fails_clearly_and_the_last_good_outputs_come_back(project):
+    raw = project / "data/raw/sentences.csv"
+    good = raw.read_text(encoding="utf-8")
+    split_before = (project / "data/prepared/train.csv").read_bytes()
+    lines = good.splitlines(keepends=True)
+    lines[3] = lines[3].replace(",neutral,", ",Neutral,").replace(",support,", ",Support,").replace(",reject,", ",Reject,")
+    raw.write_text("".join(lines), encoding="utf-8")
+    result = subprocess.run(["dvc", "repro"], cwd=project, env=command_env(project), capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "data/raw/sentences.csv: 1 problem(s) with the data" in result.stderr
+    assert "row 3 (line 4), column 'label': unknown label" in result.stderr
+    # DVC cleared the stage's outputs before running it; they are in its cache (what `make repro` restores).
+    sh(project, "dvc", "checkout")
+    assert (project / "data/prepared/train.csv").read_bytes() == split_before
+    raw.write_text(good, encoding="utf-8")
+    assert "up to date" in sh(project, "dvc", "status")

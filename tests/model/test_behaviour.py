@@ -5,7 +5,6 @@ the pass rates are printed with `pytest -s` and reported by bench/benchmark.py.
 """
 
 import numpy as np
-import pytest
 from sklearn.metrics import f1_score
 
 from pipeline.evaluate import compute_metrics
