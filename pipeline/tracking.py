@@ -60,7 +60,7 @@ def ensure_experiment(client: MlflowClient, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         # Artifacts beside the default store; otherwise MLflow records a cwd-relative ./mlruns.
-        location = None if "MLFLOW_TRACKING_URI" in os.environ else (store_root() / "mlruns").as_uri()
+        location = None if os.environ.get("MLFLOW_TRACKING_URI") else (store_root() / "mlruns").as_uri()
         return client.create_experiment(name, artifact_location=location)
     if experiment.lifecycle_stage == "deleted":
         client.restore_experiment(experiment.experiment_id)

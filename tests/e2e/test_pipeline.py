@@ -138,6 +138,13 @@ def test_promote_and_score_the_champion(project):
     assert out.splitlines()[0] == "doc,sentence_index,text,label,p_support,p_reject,p_neutral"
     assert len(out.splitlines()) == 3
 
+    for command in (["promote", "99"], ["score", str(article), "--model", "models:/stance-classifier/99"]):
+        result = subprocess.run(["stance", *command], cwd=project, env=command_env(project),
+                                capture_output=True, text=True)
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: ") and "99" in result.stderr
+        assert "Traceback" not in result.stderr
+
 
 def test_reruns_only_what_changed_and_logs_each_new_model(project):
     assert stages_run(sh(project, "dvc", "repro")) == set()
