@@ -24,7 +24,8 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
         shown["text"] = shown["text"].map(
             lambda t: t if len(t) <= TABLE_TEXT_WIDTH else t[: TABLE_TEXT_WIDTH - 1] + "…"
         )
-    return shown.to_string(index=False) + "\n"
+    left = {c: f"{{:<{shown[c].str.len().max()}}}".format for c in ("doc", "text") if c in shown}
+    return shown.to_string(index=False, formatters=left) + "\n"
 
 
 def emit(text: str, path: str | None) -> None:
