@@ -25,10 +25,6 @@ from pipeline.stage import run
 log = logging.getLogger(__name__)
 
 
-def probability_columns(classes) -> list[str]:
-    return [f"p_{label}" for label in classes]
-
-
 def compute_metrics(y_true, y_pred, proba: np.ndarray, classes) -> dict:
     """Accuracy, macro-F1, f_avg = mean F1 of support and reject (the usual stance metric), per class."""
     precision, recall, f1, count = precision_recall_fscore_support(
@@ -76,7 +72,8 @@ def error_table(test: pd.DataFrame, y_pred, proba: np.ndarray, classes) -> pd.Da
     """Misclassified test sentences, the most confidently wrong first."""
     table = test[["doc_id", "sentence_id", "text", "label"]].copy()
     table["predicted"] = y_pred
-    table[probability_columns(classes)] = proba.round(4)
+    for label in LABELS:  # the column order of `stance score`
+        table[f"p_{label}"] = proba[:, list(classes).index(label)].round(4)
     table["confidence"] = proba.max(axis=1).round(4)
     wrong = table[table["label"] != table["predicted"]]
     return wrong.sort_values("confidence", ascending=False).drop(columns="confidence")

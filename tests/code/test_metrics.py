@@ -44,4 +44,4 @@ def test_error_table_lists_only_mistakes_most_confident_first():
     table = error_table(test, CLASSES[proba.argmax(axis=1)], proba, CLASSES)
     assert list(table["sentence_id"]) == ["3", "1"]
     assert list(table.columns) == ["doc_id", "sentence_id", "text", "label", "predicted",
-                                   "p_neutral", "p_reject", "p_support"]
+                                   "p_support", "p_reject", "p_neutral"]
