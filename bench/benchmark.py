@@ -127,7 +127,7 @@ def bench_public(folder: Path) -> None:
             f_avg = per_target_semeval(train, test, featurize, train_params)
             rows.append({"dataset": "semeval2016-task6 (one model per target)", "train": len(train),
                          "test": len(test), "f_avg": f_avg})
-    print(pd.DataFrame(rows).round(4).to_string(index=False))
+    print(pd.DataFrame(rows).round(4).to_string(index=False, na_rep="-"))
     print("references (see each dataset's README): GWSD TF-IDF+LR acc 0.600 / macro-F1 0.578; SemEval "
           "SVM-ngrams per target F_avg 0.690, one model 0.621; Emergent headline-only TF-IDF+LR acc 0.666 / "
           "macro-F1 0.628\n")
