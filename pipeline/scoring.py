@@ -18,6 +18,7 @@ import pysbd
 
 from pipeline import LABELS, model_io
 from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
+from pipeline.model import TEXT_COLUMN
 
 DEFAULT_MODEL = Path("models/stance_model.skops")
 OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
@@ -113,7 +114,7 @@ def read_table(path: Path, text_column: str) -> Document:
     return Document(str(path), texts, indices)
 
 
-def read_input(source: str, text_column: str = "text") -> Document:
+def read_input(source: str, text_column: str = TEXT_COLUMN) -> Document:
     """`-` is an article on stdin; .txt an article; .csv / .jsonl one sentence per row."""
     if source == "-":
         return read_article("<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>"))

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.scoring import OUTPUT_COLUMNS, load_model, split_sentences
+from tests.conftest import CORPUS, sentence, write_rows
 
 ARTICLE = """Turkish and Syrian envoys meet in Baghdad
 
@@ -145,8 +146,6 @@ def test_console_script_reads_an_article_from_stdin(model_file):
 
 
 def test_validate_command(capsys, tmp_path):
-    from tests.conftest import CORPUS, sentence, write_rows
-
     code, out, _ = run_cli(["validate", str(CORPUS)], capsys)
     assert code == 0 and ": OK, " in out
     code, _, err = run_cli(["validate", str(write_rows(tmp_path / "s.csv", [sentence(1, "pro")]))], capsys)
