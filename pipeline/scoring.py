@@ -3,6 +3,7 @@
     from pipeline.scoring import load_model
     model = load_model()                      # models/stance_model.skops
     model.predict(["Ankara said contact with Damascus is essential for a lasting peace."])
+    model.predict_proba(pd.DataFrame({"text": [...], "target": ["ankara-damascus-normalization", ...]}))
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pysbd
 
 from pipeline import LABELS, model_io
 from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
-from pipeline.model import TEXT_COLUMN
+from pipeline.model import TARGET_COLUMN, TEXT_COLUMN
 
 DEFAULT_MODEL = Path("models/stance_model.skops")
 OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
@@ -70,6 +71,7 @@ class Document:
     name: str
     sentences: list[str]
     indices: list[int]  # sentence position in an article, or the row number in a table
+    targets: list[str] | None = None  # per sentence, from a table's `target` column
 
 
 def read_article(name: str, text: str) -> Document:
@@ -83,6 +85,7 @@ def read_table(path: Path, text_column: str) -> Document:
     text = read_utf8(path)
     texts: list[str] = []
     indices: list[int] = []
+    targets: list[str] = []
     problems = []
     if path.suffix.lower() == ".csv":
         header, rows = read_csv_rows(text)
@@ -94,6 +97,7 @@ def read_table(path: Path, text_column: str) -> Document:
                 problems.append(f"{row.where(text_column)}: empty text")
             texts.append(value)
             indices.append(row.number)
+            targets.append(row.values.get(TARGET_COLUMN, ""))
     else:  # .jsonl
         for line_number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -107,11 +111,13 @@ def read_table(path: Path, text_column: str) -> Document:
                 problems.append(f"line {line_number}, field '{text_column}': missing or empty text")
             texts.append(value.strip() if isinstance(value, str) else "")
             indices.append(line_number)
+            target = record.get(TARGET_COLUMN) if isinstance(record, dict) else None
+            targets.append(target.strip() if isinstance(target, str) else "")
     if problems:
         raise InputError(f"{path}: " + "; ".join(problems[:10]) + (" ..." if len(problems) > 10 else ""))
     if not texts:
         raise InputError(f"{path}: no rows to score")
-    return Document(str(path), texts, indices)
+    return Document(str(path), texts, indices, targets if any(targets) else None)
 
 
 def read_input(source: str, text_column: str = TEXT_COLUMN) -> Document:
@@ -127,19 +133,24 @@ def read_input(source: str, text_column: str = TEXT_COLUMN) -> Document:
     raise InputError(f"{path}: unsupported input type '{suffix}'; use .txt (article), .csv, .jsonl or -")
 
 
-def score(model, documents: list[Document]) -> pd.DataFrame:
-    """One row per sentence: doc, sentence_index, text, label, p_support, p_reject, p_neutral."""
+def score(model, documents: list[Document], target: str | None = None) -> pd.DataFrame:
+    """One row per sentence: doc, sentence_index, [target,] text, label, p_support, p_reject, p_neutral.
+
+    `target` applies to sentences whose document gives none; target-aware models use it, others ignore it.
+    """
     texts = [s for doc in documents for s in doc.sentences]
-    proba = model.predict_proba(texts)
+    targets = [t or target or "" for doc in documents for t in (doc.targets or [None] * len(doc.sentences))]
+    proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: texts, TARGET_COLUMN: targets}))
     frame = pd.DataFrame({
         "doc": [doc.name for doc in documents for _ in doc.sentences],
         "sentence_index": [i for doc in documents for i in doc.indices],
+        "target": targets,
         "text": texts,
         "label": model.classes_[proba.argmax(axis=1)],
     })
     for column, label in enumerate(model.classes_):
         frame[f"p_{label}"] = proba[:, column].round(4)
-    return frame[OUTPUT_COLUMNS]
+    return frame[OUTPUT_COLUMNS if not any(targets) else OUTPUT_COLUMNS[:2] + ["target"] + OUTPUT_COLUMNS[2:]]
 
 
 def summarize(scored: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import os
 import subprocess
@@ -21,13 +20,14 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
-from mlflow.models import Model, infer_signature  # noqa: E402
+from mlflow.models import Model, ModelSignature, infer_signature  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+from mlflow.types import ColSpec, Schema  # noqa: E402
 
 from pipeline import model_io  # noqa: E402
 from pipeline.data import read_split  # noqa: E402
-from pipeline.files import InputError, write_json  # noqa: E402
-from pipeline.model import TEXT_COLUMN  # noqa: E402
+from pipeline.files import InputError, read_json, write_json  # noqa: E402
+from pipeline.model import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
 from pipeline.params import flatten, load_params  # noqa: E402
 from pipeline.stage import run  # noqa: E402
 
@@ -121,14 +121,19 @@ def numeric_metrics(metrics: dict) -> dict[str, float]:
     return {k: float(v) for k, v in flatten(metrics).items() if isinstance(v, (int, float))}
 
 
-def log_model(model, examples: list[str]):
-    frame = pd.DataFrame({TEXT_COLUMN: examples})
+def log_model(model, examples: pd.DataFrame):
+    """The model, registered; `target` is an optional input column (used by target-aware models)."""
+    frame = examples[[TEXT_COLUMN, TARGET_COLUMN]].reset_index(drop=True)
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("string", TEXT_COLUMN), ColSpec("string", TARGET_COLUMN, required=False)]),
+        outputs=infer_signature(frame, model.predict(frame)).outputs,
+    )
     return mlflow.sklearn.log_model(
         model,
         name="model",
         serialization_format="skops",
         skops_trusted_types=list(model_io.TRUSTED_TYPES),
-        signature=infer_signature(frame, model.predict(frame)),
+        signature=signature,
         input_example=frame,
         registered_model_name=REGISTERED_MODEL,
         pip_requirements=[f"{name}=={version(name)}" for name in MODEL_REQUIREMENTS],
@@ -137,14 +142,33 @@ def log_model(model, examples: list[str]):
     )
 
 
+def log_search(search: dict, experiment_id: str) -> None:
+    """One child run per search candidate, so the MLflow UI shows the search under the pipeline run."""
+    for i, candidate in enumerate(search["candidates"]):
+        name = "-".join(f"{k}={v}" for k, v in candidate["params"].items())
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"cv-{i}-{name}", nested=True):
+            mlflow.log_params({"family": search["family"], **candidate["params"]})
+            mlflow.log_metrics({
+                f"cv_{search['metric']}_mean": candidate["mean"],
+                f"cv_{search['metric']}_std": candidate["std"],
+                "cv_seconds": candidate["seconds"],
+                **{f"cv_{search['metric']}_fold_{k}": score for k, score in enumerate(candidate["fold_scores"])},
+            })
+            mlflow.set_tags({"search_candidate": str(i), "chosen": str(i == search["best"]).lower()})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Stage `log`: record this pipeline run in MLflow.")
     parser.add_argument("--raw", required=True, help="raw data (its DVC hash is tagged)")
     parser.add_argument("--train", required=True)
     parser.add_argument("--test", required=True)
     parser.add_argument("--model", required=True)
+    parser.add_argument("--search", required=True)
     parser.add_argument("--metrics", required=True)
+    parser.add_argument("--per-class", required=True)
+    parser.add_argument("--per-target", required=True)
     parser.add_argument("--errors", required=True)
+    parser.add_argument("--report", required=True)
     parser.add_argument("--plots", required=True)
     parser.add_argument("--figures", required=True)
     parser.add_argument("--out", required=True, help="JSON naming the MLflow run and model version")
@@ -155,13 +179,20 @@ def main() -> None:
     experiment_id = ensure_experiment(client, params["mlflow"]["experiment_name"])
     commit, dirty = git_state()
     experiment_name = os.environ.get("DVC_EXP_NAME")
-    run_name = f"{experiment_name or params['train']['classifier']}-{commit[:7]}{'-dirty' if dirty else ''}"
+    run_name = f"{experiment_name or params['train']['family']}-{commit[:7]}{'-dirty' if dirty else ''}"
     model = model_io.load(args.model)
     train, test = read_split(args.train), read_split(args.test)
-    metrics = json.loads(Path(args.metrics).read_text(encoding="utf-8"))
+    search = read_json(args.search)
+    metrics = {
+        **read_json(args.metrics),
+        "per_class": read_json(args.per_class),
+        "per_target": read_json(args.per_target),
+        f"cv_{search['metric']}": search["candidates"][search["best"]]["mean"],
+    }
 
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
         mlflow.log_params(flatten(params))
+        mlflow.log_params({f"chosen.{k}": v for k, v in search["chosen"].items()})
         mlflow.log_metrics(numeric_metrics(metrics))
         mlflow.set_tags({
             "git_commit": commit,
@@ -172,11 +203,13 @@ def main() -> None:
         })
         for name, context, split in (("train", "training", train), ("test", "evaluation", test)):
             mlflow.log_input(mlflow.data.from_pandas(split, name=name), context=context)
-        mlflow.log_artifact(args.metrics)
-        mlflow.log_artifact(args.errors)
+        for path in (args.metrics, args.per_class, args.per_target, args.search, args.errors, args.report):
+            mlflow.log_artifact(path)
         mlflow.log_artifacts(args.plots, artifact_path="plots")
-        mlflow.log_artifacts(args.figures, artifact_path="figures")
-        logged = log_model(model, test["text"].head(3).tolist())
+        # Beside report.md as in the repo, so its image links work in the MLflow artifact view.
+        mlflow.log_artifacts(args.figures, artifact_path=Path(os.path.relpath(args.figures, Path(args.report).parent)).as_posix())
+        log_search(search, experiment_id)
+        logged = log_model(model, test.head(3))
         record = {
             "run_id": active.info.run_id,
             "run_name": run_name,

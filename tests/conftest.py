@@ -9,9 +9,10 @@ import pytest
 
 from pipeline import model_io
 from pipeline.data import COLUMNS, load_sentences
-from pipeline.model import build_model
+from pipeline.featurize import featurize
 from pipeline.params import load_params
 from pipeline.prepare import split_by_article
+from pipeline.train import TrainingData, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "raw" / "sentences.csv"
@@ -44,12 +45,17 @@ def split(corpus):
     return split_by_article(corpus, params["test_size"], params["random_state"])
 
 
+def fit_default(frame):
+    """The default model (params.yaml) through the pipeline's own featurize -> search -> refit code."""
+    frame = frame.reset_index(drop=True)
+    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), load_params("featurize", PARAMS))
+    return train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), load_params("train", PARAMS))
+
+
 @pytest.fixture(scope="session")
 def trained_model(split):
-    """The default model (params.yaml), trained in-process on the default training split."""
-    train, _ = split
-    model = build_model(load_params("featurize", PARAMS), load_params("train", PARAMS))
-    return model.fit(train["text"], train["label"])
+    """The default model trained in-process on the default training split."""
+    return fit_default(split[0])[0]
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evaluate import compute_metrics, error_table
+from pipeline.evaluate import (
+    bootstrap_intervals,
+    compute_metrics,
+    error_table,
+    per_target,
+    reliability,
+    selection_score,
+)
 
 CLASSES = np.array(["neutral", "reject", "support"])
 
@@ -45,3 +52,48 @@ def test_error_table_lists_only_mistakes_most_confident_first():
     assert list(table["sentence_id"]) == ["3", "1"]
     assert list(table.columns) == ["doc_id", "sentence_id", "text", "label", "predicted",
                                    "p_support", "p_reject", "p_neutral"]
+
+
+def test_selection_scores_match_the_full_metrics():
+    y_true = ["support", "support", "reject", "reject", "neutral", "neutral"]
+    y_pred = ["support", "reject", "reject", "reject", "neutral", "support"]
+    full = compute_metrics(y_true, y_pred, one_hot(y_pred), CLASSES)
+    for metric in ("macro_f1", "f_avg", "accuracy"):
+        assert selection_score(metric, y_true, y_pred) == pytest.approx(full[metric])
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_is_reproducible():
+    rng = np.random.default_rng(0)
+    y_true = rng.choice(CLASSES, 300)
+    y_pred = np.where(rng.random(300) < 0.7, y_true, rng.choice(CLASSES, 300))
+    articles = np.repeat([f"a{i}" for i in range(30)], 10)
+    intervals = bootstrap_intervals(y_true, y_pred, articles, 300, random_state=1)
+    for metric, (low, high) in intervals.items():
+        assert low < selection_score(metric, y_true, y_pred) < high
+    assert intervals == bootstrap_intervals(y_true, y_pred, articles, 300, random_state=1)
+
+
+def test_bootstrap_resamples_whole_articles():
+    """With one article all right and one all wrong, a resample is 0%, 50% or 100% right, never between."""
+    y_true = np.array(["support"] * 5 + ["reject"] * 5)
+    y_pred = np.array(["support"] * 5 + ["support"] * 5)
+    articles = np.array(["good"] * 5 + ["bad"] * 5)
+    low, high = bootstrap_intervals(y_true, y_pred, articles, 200, 0, metrics=("accuracy",))["accuracy"]
+    assert (low, high) == (0.0, 1.0)
+
+
+def test_calibration_error_is_zero_when_confidence_matches_accuracy_and_large_when_not():
+    y_true = ["support", "reject", "neutral", "support"]
+    confident_right = one_hot(y_true)
+    assert reliability(y_true, confident_right, CLASSES)[0] == pytest.approx(0.0)
+    confident_wrong = one_hot(["reject", "support", "support", "neutral"])
+    ece, table = reliability(y_true, confident_wrong, CLASSES)
+    assert ece == pytest.approx(1.0)
+    assert list(table.columns) == ["bin", "confidence", "accuracy", "count"]
+
+
+def test_per_target_metrics():
+    test = pd.DataFrame({"target": ["a", "a", "b", "b"], "label": ["support", "reject", "neutral", "support"]})
+    result = per_target(test, ["support", "reject", "support", "support"])
+    assert result["a"]["accuracy"] == 1.0 and result["a"]["n"] == 2
+    assert result["b"]["accuracy"] == 0.5

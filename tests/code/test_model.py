@@ -1,4 +1,4 @@
-"""The saved model: one object, raw text in, n predictions for n inputs, safe to load."""
+"""The saved model: every family is one object, raw text (and target) in, n predictions for n inputs."""
 
 import numpy as np
 import pandas as pd
@@ -7,59 +7,121 @@ import skops.io as sio
 
 from pipeline import model_io
 from pipeline.files import InputError
-from pipeline.model import TextColumn, build_classifier, build_model
+from pipeline.model import FAMILIES, NBSVMClassifier, StanceFeatures, build_model, model_input, top_features
 from pipeline.params import load_params
 from tests.conftest import PARAMS
 
-TEXTS = ["Ankara wants ties restored.", "The faction refused any talks.", "Ministers met in Moscow.",
-         "Officials welcomed the deal.", "Protesters denounced the deal.", "The meeting lasted four hours."]
+TEXTS = ["Ankara wants ties with Damascus restored.", "The faction refused any talks with the regime.",
+         "Ministers met in Moscow on Wednesday.", "Officials welcomed the deal as a path to peace.",
+         "Protesters denounced the deal as a betrayal.", "The meeting lasted four hours."]
 LABELS = ["support", "reject", "neutral"] * 2
+TARGETS = ["ankara-damascus-normalization", "idlib-foreign-arrangements"] * 3
 
 
-@pytest.fixture(scope="module")
-def small_model():
-    return build_model(load_params("featurize", PARAMS), load_params("train", PARAMS)).fit(TEXTS, LABELS)
+def fit(family: str, target_aware: bool = False):
+    hyperparams = {"C": 1.0, "target_aware": target_aware}
+    if family == "nbsvm":
+        hyperparams["alpha"] = 1.0
+    model = build_model(load_params("featurize", PARAMS), family, hyperparams, random_state=0)
+    frame = pd.DataFrame({"text": TEXTS * 3, "target": TARGETS * 3})
+    return model.fit(frame, LABELS * 3)
+
+
+@pytest.fixture(scope="module", params=list(FAMILIES))
+def family_model(request):
+    if "embeddings" in request.param:
+        pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    return fit(request.param)
+
+
+def test_every_family_fits_saves_loads_and_predicts(family_model, tmp_path):
+    model_io.save(family_model, tmp_path / "m.skops")
+    loaded = model_io.load(tmp_path / "m.skops")
+    proba = loaded.predict_proba(TEXTS)
+    np.testing.assert_allclose(proba, family_model.predict_proba(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(loaded.classes_) == set(LABELS)
+    assert list(loaded.predict(TEXTS[:3])) == list(family_model.predict(TEXTS[:3]))
 
 
 @pytest.mark.parametrize("make_input", [
     list, np.array, pd.Series, lambda texts: pd.DataFrame({"text": texts, "other": 1}),
 ])
-def test_n_inputs_give_n_predictions(small_model, make_input):
+def test_n_inputs_give_n_predictions(make_input):
+    model = fit("tfidf-logreg")
     for n in (1, 2, 5):
         batch = make_input(TEXTS[:n])
-        assert len(small_model.predict(batch)) == n
-        assert small_model.predict_proba(batch).shape == (n, 3)
+        assert len(model.predict(batch)) == n
+        assert model.predict_proba(batch).shape == (n, 3)
 
 
-def test_list_and_dataframe_give_the_same_answer(small_model):
-    from_list = small_model.predict_proba(TEXTS)
-    from_frame = small_model.predict_proba(pd.DataFrame({"text": TEXTS}))
-    np.testing.assert_allclose(from_list, from_frame)
+def test_list_and_dataframe_give_the_same_answer():
+    model = fit("tfidf-logreg")
+    np.testing.assert_allclose(model.predict_proba(TEXTS), model.predict_proba(pd.DataFrame({"text": TEXTS})))
 
 
 def test_single_string_is_refused_not_split_into_characters():
     with pytest.raises(TypeError, match="single string"):
-        TextColumn().transform("Ankara wants ties restored.")
+        model_input("Ankara wants ties restored.")
 
 
 def test_dataframe_without_text_column_is_refused():
     with pytest.raises(ValueError, match="no 'text' column"):
-        TextColumn().transform(pd.DataFrame({"sentence": ["x"]}))
+        model_input(pd.DataFrame({"sentence": ["x"]}))
 
 
 def test_missing_values_become_empty_text():
-    assert list(TextColumn().transform(["a", None, np.nan])) == ["a", "", ""]
+    texts, targets = model_input(pd.DataFrame({"text": ["a", None, np.nan], "target": ["t", None, "u"]}))
+    assert list(texts) == ["a", "", ""]
+    assert list(targets) == ["t", "", "u"]
 
 
-def test_skops_round_trip_is_exact_and_byte_stable(small_model, tmp_path):
-    model_io.save(small_model, tmp_path / "a.skops")
-    loaded = model_io.load(tmp_path / "a.skops")
-    np.testing.assert_array_equal(loaded.predict_proba(TEXTS), small_model.predict_proba(TEXTS))
-    model_io.save(small_model, tmp_path / "b.skops")
+def test_target_aware_model_uses_the_target_and_falls_back_to_the_shared_block():
+    model = fit("tfidf-logreg", target_aware=True)
+    features = model.named_steps["features"]
+    assert features.targets_ == sorted(set(TARGETS))
+    n_shared = features.tfidf.transform(TEXTS).shape[1]
+    assert len(features.get_feature_names_out()) == 3 * n_shared
+    with_target = model.predict_proba(pd.DataFrame({"text": TEXTS, "target": TARGETS}))
+    without_target = model.predict_proba(TEXTS)
+    unseen_target = model.predict_proba(pd.DataFrame({"text": TEXTS, "target": ["new-target"] * 6}))
+    assert not np.allclose(with_target, without_target)
+    np.testing.assert_allclose(without_target, unseen_target)
+
+
+def test_target_blocks_copy_features_only_for_rows_of_that_target():
+    features = StanceFeatures(target_aware=True)
+    features.targets_ = ["a", "b"]
+    block = np.array([[1.0, 2.0], [3.0, 4.0]])
+    matrix = features.combine(block, None, np.array(["a", "b"])).toarray()
+    np.testing.assert_array_equal(matrix, [[1, 2, 1, 2, 0, 0], [3, 4, 0, 0, 3, 4]])
+
+
+def test_nbsvm_log_count_ratios_favour_the_features_of_each_label():
+    X = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])
+    y = np.array(["support", "support", "reject", "reject"])
+    model = NBSVMClassifier(C=10.0).fit(X, y)
+    support_row = list(model.classes_).index("support")
+    assert model.ratios_[support_row, 0] > 0 > model.ratios_[support_row, 1]
+    assert list(model.predict(X)) == list(y)
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_top_features_name_readable_n_grams_per_label():
+    top = top_features(fit("tfidf-logreg"), k=5)
+    assert set(top) == set(LABELS)
+    assert all(len(features) == 5 for features in top.values())
+    assert all(name.startswith(("words__", "chars__")) for features in top.values() for name, _ in features)
+
+
+def test_skops_round_trip_is_byte_stable(tmp_path):
+    model = fit("nbsvm")
+    model_io.save(model, tmp_path / "a.skops")
+    model_io.save(model, tmp_path / "b.skops")
     assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
 
 
-class Sneaky(TextColumn):
+class Sneaky(StanceFeatures):
     """A type outside the allowlist."""
 
 
@@ -75,12 +137,6 @@ def test_not_a_model_file(tmp_path):
         model_io.load(tmp_path / "m.skops")
 
 
-def test_linear_svm_family_gives_probabilities():
-    params = dict(load_params("train", PARAMS), classifier="linear_svm")
-    model = build_model(load_params("featurize", PARAMS), params).fit(TEXTS * 2, LABELS * 2)
-    assert model.predict_proba(TEXTS).shape == (6, 3)
-
-
-def test_unknown_classifier_family():
-    with pytest.raises(InputError, match="unknown classifier 'forest'"):
-        build_classifier({"classifier": "forest", "random_state": 0})
+def test_unknown_family_is_a_clear_error():
+    with pytest.raises(InputError, match="unknown family 'forest'"):
+        build_model(load_params("featurize", PARAMS), "forest", {}, random_state=0)

@@ -1,41 +1,91 @@
-"""The shipped corpus: valid, big enough, balanced enough, and split without leakage."""
+"""The shipped corpus: its contract, size, label shares, structure, duplicates and annotation record."""
 
 import re
 
+import pandas as pd
+import pytest
+
 from pipeline import LABELS
+from pipeline.corpus import agreement, near_duplicate_rate
 from pipeline.scoring import split_sentences
-from tests.conftest import ROOT
+from tests.conftest import CORPUS, ROOT
+
+ANNOTATION = ROOT / "data" / "annotation"
+TARGETS = {"ankara-damascus-normalization", "opposition-regime-reconciliation", "idlib-foreign-arrangements",
+           "arab-normalization"}
 
 
-def test_corpus_meets_the_minimum_size(corpus):
-    assert len(corpus) >= 300
-    assert corpus["doc_id"].nunique() >= 20
+@pytest.fixture(scope="module")
+def raw():
+    """Every column of the raw file, metadata included (load_sentences keeps the contract's columns)."""
+    return pd.read_csv(CORPUS, dtype=str, keep_default_na=False)
 
 
-def test_every_label_is_well_represented(corpus):
-    shares = corpus["label"].value_counts(normalize=True)
-    assert set(shares.index) == set(LABELS)
-    assert shares.min() >= 0.2
+def test_corpus_meets_the_contract_and_the_size(corpus, raw):
+    assert len(corpus) == len(raw) >= 2000
+    assert corpus["doc_id"].nunique() >= 100
+    assert set(corpus["target"]) == TARGETS
 
 
-def test_each_article_has_one_target_and_one_source(corpus):
-    per_doc = corpus.groupby("doc_id")[["target", "source"]].nunique()
+@pytest.mark.parametrize("label, low, high", [("neutral", 0.40, 0.60), ("reject", 0.20, 0.35), ("support", 0.15, 0.30)])
+def test_label_shares_are_within_the_agreed_ranges(corpus, label, low, high):
+    assert low <= (corpus["label"] == label).mean() <= high
+
+
+def test_no_exact_duplicates_and_few_near_duplicates(raw):
+    normalized = raw["text"].str.casefold().str.split().str.join(" ")
+    assert not normalized.duplicated().any()
+    assert near_duplicate_rate(raw) < 0.01
+
+
+def test_every_article_has_a_headline_first_and_at_least_8_sentences(raw):
+    for doc_id, rows in raw.groupby("doc_id", sort=False):
+        assert rows["part"].iloc[0] == "headline", doc_id
+        assert len(rows) >= 8, doc_id
+    assert set(raw["part"]) == {"headline", "body", "furniture"}
+
+
+def test_each_article_has_one_target_source_style_and_date(raw):
+    per_doc = raw.groupby("doc_id")[["target", "source", "style", "date"]].nunique()
     assert (per_doc == 1).all().all()
 
 
-def test_sentences_are_single_sentences(corpus):
+def test_sentences_are_single_lines_of_varied_length(corpus):
     assert not corpus["text"].str.contains("\n").any()
     words = corpus["text"].str.split().str.len()
-    assert words.between(4, 80).all()
+    assert words.min() <= 5 and words.max() >= 40
 
 
-def test_sentence_ids_start_with_their_doc_id(corpus):
-    assert (corpus.apply(lambda row: row["sentence_id"].startswith(row["doc_id"]), axis=1)).all()
+def test_hard_cases_are_at_least_a_fifth_of_stance_sentences(raw):
+    from pipeline.corpus import HARD_CASE_TAGS
+
+    stance = raw[raw["label"] != "neutral"]
+    assert stance["tags"].str.split().map(lambda tags: bool(HARD_CASE_TAGS & set(tags))).mean() >= 0.2
 
 
-def test_split_has_every_label_on_both_sides(split):
+def test_final_labels_are_the_agreed_or_the_adjudicated_ones(raw):
+    writer = pd.read_csv(ANNOTATION / "writer.csv", dtype=str).set_index("sentence_id")["label"]
+    annotator = pd.read_csv(ANNOTATION / "annotator.csv", dtype=str).set_index("sentence_id")["label"]
+    adjudicated = pd.read_csv(ANNOTATION / "adjudication.csv", dtype=str).set_index("sentence_id")["adjudicated"]
+    final = raw.set_index("sentence_id")["label"]
+    agreed = writer == annotator
+    assert (final[agreed.index[agreed]] == writer[agreed]).all()
+    assert set(adjudicated.index) == set(agreed.index[~agreed])
+    assert (final[adjudicated.index] == adjudicated).all()
+    assert set(writer) | set(annotator) | set(adjudicated) <= set(LABELS)
+
+
+def test_agreement_is_recomputed_from_the_raw_label_sets(raw):
+    figures = agreement(raw, ANNOTATION)
+    assert 0 < figures["kappa"] <= 1
+    assert set(figures["kappa_per_target"]) == TARGETS
+    assert figures["adjudicated_to_writer"] + figures["adjudicated_to_annotator"] == figures["disagreements"]
+
+
+def test_split_has_every_label_and_target_on_both_sides(split):
     train, test = split
     assert set(train["label"]) == set(test["label"]) == set(LABELS)
+    assert set(train["target"]) == set(test["target"]) == TARGETS
     assert set(train["doc_id"]).isdisjoint(test["doc_id"])
 
 

@@ -19,9 +19,10 @@ from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.e2e
 
-PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", ".gitignore"]
-FIXTURE_ARTICLES = 12
-STAGES = ("prepare", "featurize", "train", "evaluate", "log")
+PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", ".gitignore",
+                 "data/annotation"]
+FIXTURE_ARTICLES = 16
+STAGES = ("corpus", "prepare", "featurize", "train", "evaluate", "log")
 
 
 def command_env(project: Path) -> dict[str, str]:
@@ -46,10 +47,19 @@ def client_for(project: Path) -> MlflowClient:
     return MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
 
 
-def runs(project: Path):
+def all_runs(project: Path):
     client = client_for(project)
     experiment = client.get_experiment_by_name("stance-classification")
     return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+def runs(project: Path):
+    """Pipeline runs, without the search's child runs."""
+    return [run for run in all_runs(project) if "mlflow.parentRunId" not in run.data.tags]
+
+
+def children(project: Path, run_id: str):
+    return [run for run in all_runs(project) if run.data.tags.get("mlflow.parentRunId") == run_id]
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +86,31 @@ def project(tmp_path_factory) -> Path:
 
 def test_first_repro_runs_every_stage_and_writes_the_outputs(project):
     assert stages_run((project / "first_repro.log").read_text()) == set(STAGES)
-    for path in ["data/prepared/train.csv", "data/prepared/test.csv", "data/features/featurizer.skops",
-                 "data/features/train.npz", "data/features/test.npz", "models/stance_model.skops",
-                 "reports/metrics.json", "reports/errors.csv", "reports/plots/confusion.csv",
-                 "reports/figures/confusion_matrix.png", "reports/figures/precision_recall.png",
-                 "reports/mlflow_run.json", "dvc.lock"]:
+    for path in ["data/prepared/train.csv", "data/prepared/test.csv", "data/features/tfidf.skops",
+                 "data/features/train_tfidf.npz", "data/features/train_embeddings.npy", "models/stance_model.skops",
+                 "reports/search.json", "reports/metrics.json", "reports/per_class.json", "reports/per_target.json",
+                 "reports/errors.csv", "reports/report.md", "reports/plots/confusion.csv",
+                 "reports/plots/reliability.csv", "reports/figures/confusion_matrix.png",
+                 "reports/figures/precision_recall.png", "reports/figures/reliability.png",
+                 "reports/corpus_stats.json", "reports/mlflow_run.json", "dvc.lock"]:
         assert (project / path).is_file(), path
-    metrics = pd.read_json(project / "reports/metrics.json", typ="series")
-    assert 0 <= metrics["f_avg"] <= 1
+    metrics = yaml.safe_load((project / "reports/metrics.json").read_text())
+    assert metrics["macro_f1_ci_low"] <= metrics["macro_f1"] <= metrics["macro_f1_ci_high"]
+    assert metrics["f_avg_ci_low"] <= metrics["f_avg"] <= metrics["f_avg_ci_high"]
+    assert 0 <= metrics["ece"] <= 1
+    assert set(metrics["behaviour"]) == {"actor_swap", "negation", "furniture"}
+    report = (project / "reports/report.md").read_text()
+    for section in ("Headline numbers", "Per target", "Behaviour checks", "most confident errors",
+                    "Features that drive each label", "Model search"):
+        assert section in report
+    assert "](figures/reliability.png)" in report
+
+
+def test_search_never_reads_the_test_split_and_folds_keep_articles_whole(project):
+    search = yaml.safe_load((project / "reports/search.json").read_text())
+    train = pd.read_csv(project / "data/prepared/train.csv")
+    assert search["cv_folds"] == min(5, train["doc_id"].nunique())
+    assert all(len(c["fold_scores"]) == search["cv_folds"] for c in search["candidates"])
 
 
 def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(project):
@@ -91,10 +118,18 @@ def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(pro
     metrics = yaml.safe_load((project / "reports/metrics.json").read_text())
     assert run.data.metrics["f_avg"] == pytest.approx(metrics["f_avg"])
     assert run.data.metrics["macro_f1"] == pytest.approx(metrics["macro_f1"])
-    assert run.data.metrics["per_class.reject.f1"] == pytest.approx(metrics["per_class"]["reject"]["f1"])
-    assert run.data.params["featurize.word_ngram_max"] == "2"
-    assert run.data.params["train.classifier"] == "logistic_regression"
+    per_class = yaml.safe_load((project / "reports/per_class.json").read_text())
+    assert run.data.metrics["per_class.reject.f1"] == pytest.approx(per_class["reject"]["f1"])
+    assert run.data.metrics["macro_f1_ci_low"] == pytest.approx(metrics["macro_f1_ci_low"])
+    assert run.data.params["featurize.tfidf.word_ngram_max"] == "2"
+    assert run.data.params["train.family"] == "tfidf-logreg"
     assert run.data.params["mlflow.experiment_name"] == "stance-classification"
+    search = yaml.safe_load((project / "reports/search.json").read_text())
+    assert run.data.params["chosen.C"] == str(search["chosen"]["C"])
+
+    candidates = children(project, run.info.run_id)
+    assert len(candidates) == len(search["candidates"])
+    assert sum(c.data.tags["chosen"] == "true" for c in candidates) == 1
 
     head = sh(project, "git", "rev-parse", "HEAD").strip()
     assert run.data.tags["git_commit"] == head
@@ -106,7 +141,8 @@ def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(pro
     artifacts_root = project / "mlruns"  # beside the store, not wherever the stage ran
     assert run.info.artifact_uri.removeprefix("file://").startswith(str(artifacts_root))
     artifacts = {a.path for a in client_for(project).list_artifacts(run.info.run_id)}
-    assert {"metrics.json", "errors.csv", "plots", "figures"} <= artifacts
+    assert {"metrics.json", "per_class.json", "per_target.json", "search.json", "errors.csv", "report.md",
+            "plots", "figures"} <= artifacts
 
     version = client_for(project).get_model_version("stance-classifier", "1")
     assert version.run_id == run.info.run_id
@@ -126,6 +162,8 @@ def test_model_loads_from_file_and_from_mlflow_with_n_predictions_for_n_rows(pro
     pyfunc = mlflow.pyfunc.load_model("models:/stance-classifier/1")
     predictions = pyfunc.predict(pd.DataFrame({"text": texts}))
     assert list(predictions) == list(from_file.predict(texts))
+    with_target = pd.DataFrame({"text": texts, "target": ["ankara-damascus-normalization"] * 3})
+    assert len(pyfunc.predict(with_target)) == 3
     assert mlflow.sklearn.load_model("models:/stance-classifier/1").predict_proba(texts).shape == (3, 3)
 
 
@@ -137,6 +175,9 @@ def test_promote_and_score_the_champion(project):
              "--format", "csv", "-q")
     assert out.splitlines()[0] == "doc,sentence_index,text,label,p_support,p_reject,p_neutral"
     assert len(out.splitlines()) == 3
+    with_target = sh(project, "stance", "score", str(article), "--target", "ankara-damascus-normalization",
+                     "--format", "csv", "-q")
+    assert with_target.splitlines()[0] == "doc,sentence_index,target,text,label,p_support,p_reject,p_neutral"
 
     for command in (["promote", "99"], ["score", str(article), "--model", "models:/stance-classifier/99"]):
         result = subprocess.run(["stance", *command], cwd=project, env=command_env(project),
@@ -149,19 +190,19 @@ def test_promote_and_score_the_champion(project):
 def test_reruns_only_what_changed_and_logs_each_new_model(project):
     assert stages_run(sh(project, "dvc", "repro")) == set()
 
-    changed = sh(project, "dvc", "exp", "run", "-S", "train.logistic_regression.C=1.5")
+    changed = sh(project, "dvc", "exp", "run", "-S", "train.search.cv_folds=3")
     assert stages_run(changed) == {"train", "evaluate", "log"}
     second = runs(project)[-1]
     assert len(runs(project)) == 2
-    assert second.data.params["train.logistic_regression.C"] == "1.5"
+    assert second.data.params["train.search.cv_folds"] == "3"
 
     # A temporary experiment runs in a copy of the repo; its run must still land in this store.
     sh(project, "git", "add", "-A")
-    sh(project, "git", "commit", "-qm", "C=1.5")
-    sh(project, "dvc", "exp", "run", "--temp", "-S", "train.logistic_regression.C=0.7")
+    sh(project, "git", "commit", "-qm", "3 folds")
+    sh(project, "dvc", "exp", "run", "--temp", "-S", "train.search.cv_folds=4")
     third = runs(project)[-1]
     assert len(runs(project)) == 3
-    assert third.data.params["train.logistic_regression.C"] == "0.7"
+    assert third.data.params["train.search.cv_folds"] == "4"
     assert third.data.tags.get("dvc_exp_name")
     assert client_for(project).get_model_version("stance-classifier", "3").run_id == third.info.run_id
 
@@ -171,7 +212,7 @@ def test_returning_to_earlier_params_still_logs_a_run(project):
     so they run and the restored model gets its own MLflow run."""
     before = len(runs(project))
     params = project / "params.yaml"
-    params.write_text(params.read_text().replace("C: 1.5", "C: 10.0"))
+    params.write_text(params.read_text().replace("cv_folds: 3", "cv_folds: 5"))
     output = sh(project, "dvc", "repro")
     assert "Stage 'train' is cached" in output
     assert stages_run(output) == {"evaluate", "log"}

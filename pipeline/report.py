@@ -1,0 +1,89 @@
+"""The evaluation report: one Markdown page a person can read on its own (written by `evaluate`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import LABELS
+
+N_ERRORS = 20
+CHECK_NAMES = {
+    "actor_swap": "swapping actor names keeps the label",
+    "negation": "negating the main verb flips support and reject",
+    "furniture": "page furniture around a sentence keeps the label",
+}
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dict, search: dict,
+                  figures: Path, report_dir: Path) -> str:
+    figure = lambda name: Path(os.path.relpath(figures / name, report_dir)).as_posix()  # noqa: E731
+    chosen = ", ".join(f"{k}={v}" for k, v in search["chosen"].items())
+    parts = [
+        "# Stance model evaluation",
+        f"Model family **{search['family']}** with {chosen}, chosen by {search['cv_folds']}-fold cross-validation "
+        f"grouped by article on the training split ({search['metric']}). Everything below is measured once, "
+        f"on the {metrics['n_test']} sentences of the held-out test articles.",
+        "## Headline numbers",
+        "Intervals are 95% bootstrap intervals over test articles (articles resampled with replacement).",
+        _table(["metric", "value", "95% interval"], [
+            ["macro-F1", f"{metrics['macro_f1']:.3f}", f"{metrics['macro_f1_ci_low']:.3f} – {metrics['macro_f1_ci_high']:.3f}"],
+            ["f_avg (mean F1 of support and reject)", f"{metrics['f_avg']:.3f}",
+             f"{metrics['f_avg_ci_low']:.3f} – {metrics['f_avg_ci_high']:.3f}"],
+            ["accuracy", f"{metrics['accuracy']:.3f}", ""],
+            ["expected calibration error", f"{metrics['ece']:.3f}", ""],
+        ]),
+        "## Per label",
+        _table(["label", "precision", "recall", "F1", "average precision", "n"], [
+            [label, *(f"{metrics['per_class'][label][k]:.3f}" for k in ("precision", "recall", "f1", "average_precision")),
+             metrics["per_class"][label]["n"]] for label in LABELS
+        ]),
+        "## Per target",
+        _table(["target", "macro-F1", "f_avg", "accuracy", "n"], [
+            [target, f"{m['macro_f1']:.3f}", f"{m['f_avg']:.3f}", f"{m['accuracy']:.3f}", m["n"]]
+            for target, m in sorted(by_target.items())
+        ]),
+        "## Behaviour checks",
+        "Pass rates on perturbed sentences written for these checks (see `pipeline/checklist.py`).",
+        _table(["check", "pass rate"], [
+            [CHECK_NAMES.get(name, name), f"{rate:.0%}"] for name, rate in metrics["behaviour"].items()
+        ]),
+        "## Plots",
+        f"![Confusion matrix]({figure('confusion_matrix.png')}) "
+        f"![Precision-recall]({figure('precision_recall.png')}) "
+        f"![Reliability diagram]({figure('reliability.png')})",
+        f"## The {N_ERRORS} most confident errors",
+        _table(["doc", "text", "label", "predicted", "p(predicted)"], [
+            [row.doc_id, _cell(row.text), row.label, row.predicted, f"{getattr(row, 'p_' + row.predicted):.2f}"]
+            for row in errors.head(N_ERRORS).itertuples()
+        ]) if len(errors) else "No errors on the test split.",
+        "## Features that drive each label",
+    ]
+    if top:
+        parts.append("Largest weights of the linear model (`words__` word n-grams, `chars__` character n-grams; "
+                     "shared block for target-aware models).")
+        for label, features in top.items():
+            parts.append(f"**{label}**: " + ", ".join(f"`{_cell(name)}` ({weight:+.2f})" for name, weight in features))
+    else:
+        parts.append("This family has no readable feature weights (sentence-embedding dimensions).")
+    parts += [
+        "## Model search",
+        _table(["candidate", f"mean {search['metric']}", "std", "seconds", "chosen"], [
+            [", ".join(f"{k}={v}" for k, v in c["params"].items()), f"{c['mean']:.4f}", f"{c['std']:.4f}",
+             c["seconds"], "✔" if i == search["best"] else ""]
+            for i, c in enumerate(search["candidates"])
+        ]),
+    ]
+    return "\n\n".join(parts) + "\n"

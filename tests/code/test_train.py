@@ -1,0 +1,87 @@
+"""Model selection: folds grouped by article, the search report, and the refit on the training split."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.featurize import featurize
+from pipeline.files import InputError
+from pipeline.params import load_params
+from pipeline.prepare import article_folds
+from pipeline.train import TrainingData, candidates, train
+from tests.conftest import PARAMS
+
+STANCE_WORDS = {"support": "welcomed the deal warmly", "reject": "denounced the deal angrily",
+                "neutral": "met in Moscow on Monday"}
+
+
+def training_frame(n_articles: int = 12) -> pd.DataFrame:
+    rows = []
+    for a in range(n_articles):
+        for i, label in enumerate(["support", "reject", "neutral"] * 2):
+            rows.append({"doc_id": f"art-{a}", "sentence_id": f"art-{a}-{i}", "label": label,
+                         "text": f"Officials of group {a} {STANCE_WORDS[label]} item {i}.",
+                         "target": "t-one" if a % 2 else "t-two", "source": "Wire"})
+    return pd.DataFrame(rows)
+
+
+def training_data(frame) -> TrainingData:
+    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), load_params("featurize", PARAMS))
+    return TrainingData(frame, tfidf, matrix.tocsr(), embeddings)
+
+
+def test_no_article_is_in_two_folds_and_every_row_is_validated_once():
+    frame = training_frame()
+    folds = article_folds(frame["label"], frame["doc_id"], n_splits=4, random_state=0)
+    assert len(folds) == 4
+    validated = np.concatenate([validation for _, validation in folds])
+    assert sorted(validated) == list(range(len(frame)))
+    for fit_rows, validation_rows in folds:
+        assert set(frame["doc_id"].iloc[fit_rows]).isdisjoint(frame["doc_id"].iloc[validation_rows])
+
+
+def search_params(**changes):
+    params = load_params("train", PARAMS)
+    params["search"] = dict(params["search"], cv_folds=3, n_jobs=1,
+                            grids={"tfidf-logreg": {"C": [0.01, 10.0], "class_weight": ["balanced"]}})
+    params.update(changes)
+    return params
+
+
+def test_search_reports_every_candidate_and_refits_the_best():
+    model, report = train(training_data(training_frame()), search_params())
+    assert report["family"] == "tfidf-logreg" and report["cv_folds"] == 3
+    assert [c["params"]["C"] for c in report["candidates"]] == [0.01, 10.0]
+    means = [c["mean"] for c in report["candidates"]]
+    assert report["best"] == int(np.argmax(means))
+    assert report["chosen"] == report["candidates"][report["best"]]["params"]
+    assert all(len(c["fold_scores"]) == 3 for c in report["candidates"])
+    assert model.named_steps["classifier"].C == report["chosen"]["C"]
+    assert list(model.predict(["Officials of group 99 denounced the deal angrily item 7."])) == ["reject"]
+
+
+def test_search_results_do_not_depend_on_the_number_of_jobs():
+    data = training_data(training_frame())
+    serial = train(data, search_params())[1]
+    parallel = train(data, search_params(search=dict(search_params()["search"], n_jobs=2)))[1]
+    assert [c["fold_scores"] for c in serial["candidates"]] == [c["fold_scores"] for c in parallel["candidates"]]
+
+
+@pytest.mark.parametrize("setting, n_targets, expected", [
+    ("auto", 1, False), ("auto", 4, True), (True, 1, True), (False, 4, False),
+])
+def test_target_aware_auto_turns_on_for_several_targets(setting, n_targets, expected):
+    grid = candidates(search_params(target_aware=setting), n_targets)
+    assert {c["target_aware"] for c in grid} == {expected}
+
+
+def test_an_embeddings_family_without_embeddings_is_a_clear_error():
+    with pytest.raises(InputError, match="featurize.embeddings.enabled: true"):
+        train(training_data(training_frame()), search_params(family="embeddings-logreg"))
+
+
+def test_unknown_selection_metric_is_a_clear_error():
+    params = search_params()
+    params["search"]["metric"] = "auc"
+    with pytest.raises(InputError, match="train.search.metric"):
+        train(training_data(training_frame()), params)
