@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro test ui bench
+.PHONY: setup repro test ui bench bench-public
 
 setup: $(INSTALLED)
 
@@ -31,5 +31,8 @@ test: setup  ## unit, data and model-behaviour tests, then the end-to-end pipeli
 ui: setup  ## MLflow UI on http://127.0.0.1:5000
 	mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
-bench: setup  ## scoring speed and memory, and the public benchmarks under ../shared/benchmarks
-	python bench/benchmark.py
+bench: setup  ## scoring speed and memory of models/stance_model.skops
+	python bench/scoring.py
+
+bench-public: setup  ## every model family on the public benchmarks under ../shared/benchmarks -> bench/public_results.md
+	python bench/public.py
