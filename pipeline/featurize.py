@@ -28,7 +28,7 @@ def featurize(texts, params: dict[str, Any]):
     tfidf = build_tfidf(params)
     matrix = tfidf.fit_transform(texts)
     if params["embeddings"]["enabled"]:
-        embeddings = SentenceEmbedder(params["embeddings"]["batch_size"]).transform(list(texts))
+        embeddings = SentenceEmbedder().transform(list(texts))
     else:
         embeddings = np.zeros((len(texts), 0), dtype=np.float32)
     return tfidf, matrix, embeddings

@@ -85,3 +85,17 @@ def test_unknown_selection_metric_is_a_clear_error():
     params["search"]["metric"] = "auc"
     with pytest.raises(InputError, match="train.search.metric"):
         train(training_data(training_frame()), params)
+
+
+def test_embeddings_come_from_featurize_and_the_saved_model_embeds_raw_text():
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    frame = training_frame(6)
+    params = load_params("featurize", PARAMS)
+    params["embeddings"]["enabled"] = True
+    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params)
+    assert embeddings.shape == (len(frame), 384)
+    search = search_params(family="tfidf-embeddings-logreg")
+    search["search"]["grids"] = {"tfidf-embeddings-logreg": {"C": [1.0], "embedding_weight": [0.5, 2.0]}}
+    model, report = train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), search)
+    assert [c["params"]["embedding_weight"] for c in report["candidates"]] == [0.5, 2.0]
+    assert model.predict_proba(["Officials welcomed the deal warmly."]).shape == (1, 3)
