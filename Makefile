@@ -23,7 +23,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 repro: setup  ## train, evaluate and log to MLflow, then print the test metrics
 	@dvc repro || { status=$$?; echo "make repro: dvc repro failed; restoring the last good outputs (dvc checkout)" >&2; \
 		dvc checkout --quiet; exit $$status; }
-	dvc metrics show
+	dvc metrics show reports/metrics.json
 
 test: setup  ## unit, data and model-behaviour tests, then the end-to-end pipeline test
 	python -m pytest

@@ -122,6 +122,8 @@ def render(rows: list[dict], sizes: dict) -> str:
         lines += [f"## {name} ({sizes[name][0]} train / {sizes[name][1]} test; metric: {METRIC[name]})", "",
                   f"Published: {PUBLISHED[name]}.", ""]
         table = frame.drop(columns="dataset").dropna(axis=1, how="all").round(4)
+        cv = [c for c in table.columns if c.startswith("cv ")]
+        table = table[["family", "chosen", *cv, "accuracy", "macro_f1", "f_avg", "seconds"]]
         header = list(table.columns)
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
