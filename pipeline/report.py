@@ -80,9 +80,9 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
         parts.append("This family has no readable feature weights (sentence-embedding dimensions).")
     parts += [
         "## Model search",
-        _table(["candidate", f"mean {search['metric']}", "std", "seconds", "chosen"], [
+        _table(["candidate", f"mean {search['metric']}", "std", "chosen"], [
             [", ".join(f"{k}={v}" for k, v in c["params"].items()), f"{c['mean']:.4f}", f"{c['std']:.4f}",
-             c["seconds"], "✔" if i == search["best"] else ""]
+             "✔" if i == search["best"] else ""]
             for i, c in enumerate(search["candidates"])
         ]),
     ]

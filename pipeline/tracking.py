@@ -151,7 +151,6 @@ def log_search(search: dict, experiment_id: str) -> None:
             mlflow.log_metrics({
                 f"cv_{search['metric']}_mean": candidate["mean"],
                 f"cv_{search['metric']}_std": candidate["std"],
-                "cv_seconds": candidate["seconds"],
                 **{f"cv_{search['metric']}_fold_{k}": score for k, score in enumerate(candidate["fold_scores"])},
             })
             mlflow.set_tags({"search_candidate": str(i), "chosen": str(i == search["best"]).lower()})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,38 +65,31 @@ def candidates(params: dict[str, Any], n_targets: int) -> list[dict[str, Any]]:
     return list(ParameterGrid(grid))
 
 
+def feature_matrix(features, data: TrainingData, index) -> sparse.csr_matrix:
+    """The rows' feature matrix from the precomputed blocks, laid out as the saved model will."""
+    frame, tfidf_block, embedding_block = data.rows(index)
+    return features.combine(
+        tfidf_block if features.tfidf is not None else None,
+        embedding_block if features.embedder is not None else None,
+        frame[TARGET_COLUMN].to_numpy(),
+    )
+
+
 def fit_candidate(data: TrainingData, index, hyperparams: dict[str, Any], params: dict[str, Any]):
     """Fit one candidate on the given training rows; returns the fitted (features, classifier)."""
-    frame, tfidf_block, embedding_block = data.rows(index)
+    frame = data.frame.iloc[index]
     features = build_features(params["family"], hyperparams, data.tfidf, prefit=True).fit(
         frame[[TEXT_COLUMN, TARGET_COLUMN]]
     )
-    matrix = features.combine(
-        tfidf_block if features.tfidf is not None else None,
-        embedding_block if features.embedder is not None else None,
-        frame[TARGET_COLUMN].to_numpy(),
-    )
     classifier = build_classifier(params["family"], hyperparams, params["random_state"])
-    return features, classifier.fit(matrix, frame["label"].to_numpy())
+    return features, classifier.fit(feature_matrix(features, data, index), frame["label"].to_numpy())
 
 
-def predict_rows(features, classifier, data: TrainingData, index) -> np.ndarray:
-    frame, tfidf_block, embedding_block = data.rows(index)
-    matrix = features.combine(
-        tfidf_block if features.tfidf is not None else None,
-        embedding_block if features.embedder is not None else None,
-        frame[TARGET_COLUMN].to_numpy(),
-    )
-    return classifier.predict(matrix)
-
-
-def fold_score(data: TrainingData, fit_index, validation_index, hyperparams, params, metric) -> tuple[float, float]:
-    """(score, seconds) of one candidate on one fold."""
-    started = time.perf_counter()
+def fold_score(data: TrainingData, fit_index, validation_index, hyperparams, params, metric) -> float:
+    """The score of one candidate on one fold."""
     features, classifier = fit_candidate(data, fit_index, hyperparams, params)
-    predicted = predict_rows(features, classifier, data, validation_index)
-    score = selection_score(metric, data.frame["label"].iloc[validation_index], predicted)
-    return score, time.perf_counter() - started
+    predicted = classifier.predict(feature_matrix(features, data, validation_index))
+    return selection_score(metric, data.frame["label"].iloc[validation_index], predicted)
 
 
 def search(data: TrainingData, params: dict[str, Any]) -> dict[str, Any]:
@@ -115,19 +107,18 @@ def search(data: TrainingData, params: dict[str, Any]) -> dict[str, Any]:
     folds = article_folds(frame["label"], frame["doc_id"], n_folds, params["random_state"])
     grid = candidates(params, frame[TARGET_COLUMN].nunique())
     # Every (candidate, fold) fit is independent: spread them over the cores; results do not depend on n_jobs.
-    outcomes = Parallel(n_jobs=settings["n_jobs"])(
+    scores_by_fit = Parallel(n_jobs=settings["n_jobs"])(
         delayed(fold_score)(data, fit_index, validation_index, hyperparams, params, metric)
         for hyperparams in grid for fit_index, validation_index in folds
     )
     results = []
     for i, hyperparams in enumerate(grid):
-        scores, seconds = zip(*outcomes[i * len(folds):(i + 1) * len(folds)])
+        scores = scores_by_fit[i * len(folds):(i + 1) * len(folds)]
         results.append({
             "params": hyperparams,
             "fold_scores": [round(s, 4) for s in scores],
             "mean": round(float(np.mean(scores)), 4),
             "std": round(float(np.std(scores)), 4),
-            "seconds": round(sum(seconds), 2),
         })
         log.info("%s %s: %s %.4f ± %.4f", params["family"], hyperparams, metric, np.mean(scores), np.std(scores))
     best = max(range(len(results)), key=lambda i: (results[i]["mean"], -i))
