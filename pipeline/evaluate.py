@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.metrics import (
-    accuracy_score,
     average_precision_score,
     confusion_matrix,
     precision_recall_curve,
