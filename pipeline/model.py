@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
@@ -266,8 +267,10 @@ def build_classifier(family_name: str, hyperparams: dict[str, Any], random_state
         if kind == "logreg":
             return LogisticRegression(max_iter=MAX_ITER, random_state=random_state, **hyperparams)
         if kind == "linear-svm":
-            # Calibrated so that scoring still reports probabilities.
-            return CalibratedClassifierCV(LinearSVC(random_state=random_state, **hyperparams), cv=3)
+            # Calibrated so that scoring still reports probabilities. Shuffled folds: corpora often come
+            # sorted by target or article, and unshuffled folds would calibrate on targets the fold never saw.
+            folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=random_state)
+            return CalibratedClassifierCV(LinearSVC(random_state=random_state, **hyperparams), cv=folds)
         return NBSVMClassifier(random_state=random_state, **hyperparams)
     except TypeError as err:
         raise InputError(f"params.yaml: train.search.grids.{family_name}: {err}") from None

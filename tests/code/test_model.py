@@ -140,3 +140,20 @@ def test_not_a_model_file(tmp_path):
 def test_unknown_family_is_a_clear_error():
     with pytest.raises(InputError, match="unknown family 'forest'"):
         build_model(load_params("featurize", PARAMS), "forest", {}, random_state=0)
+
+
+def test_calibrated_svm_learns_per_target_cues_from_data_sorted_by_target():
+    """Corpora often arrive sorted by target: calibration folds must still see every target, or the
+    calibrators are fitted on targets their SVM never saw and the target blocks are wasted."""
+    rng = np.random.RandomState(0)
+    filler = ["the", "a", "statement", "on", "monday", "officials", "said", "report", "today", "minister"]
+    cues = {"a": {"alpha": "support", "beta": "reject"}, "b": {"alpha": "reject", "beta": "support"},
+            "c": {"alpha": "neutral", "beta": "support", "gamma": "reject"}}
+    rows = [(" ".join([cue, *rng.choice(filler, 4)]), target, label)
+            for target, target_cues in cues.items() for _ in range(30)
+            for cue, label in {"gamma": "neutral", **target_cues}.items()]
+    frame = pd.DataFrame(rows, columns=["text", "target", "label"])
+    model = build_model(load_params("featurize", PARAMS), "tfidf-linear-svm", {"C": 1.0, "target_aware": True},
+                        random_state=0).fit(frame[["text", "target"]], frame["label"])
+    probe = pd.DataFrame({"text": ["alpha said today", "beta said today"] * 3, "target": ["a", "a", "b", "b", "c", "c"]})
+    assert list(model.predict(probe)) == [cues[t][cue] for t, cue in zip(probe["target"], ["alpha", "beta"] * 3)]
