@@ -14,12 +14,14 @@ from pipeline.files import InputError, atomic_path
 # Types outside skops' built-in allowlist that our own models contain. Anything else in a file is
 # refused, so a tampered or foreign file cannot run code on load.
 TRUSTED_TYPES = (
+    "pipeline.model.FineTunedMiniLM",
     "pipeline.model.NBSVMClassifier",
     "pipeline.model.SentenceEmbedder",
     "pipeline.model.StanceFeatures",
-    # scikit-learn's own calibration internals (tfidf-linear-svm), not on skops' default list
+    # scikit-learn's own calibration internals and folds (tfidf-linear-svm), not on skops' default list
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.StratifiedKFold",
 )
 
 _OBJECT_ID = re.compile(r'("__id__": |"file": ")(\d+)')

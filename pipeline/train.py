@@ -23,6 +23,7 @@ from pipeline.data import read_split
 from pipeline.evaluate import SELECTION_METRICS, selection_score
 from pipeline.files import InputError, write_json
 from pipeline.model import (
+    RAW_TEXT,
     TARGET_COLUMN,
     TEXT_COLUMN,
     assemble,
@@ -75,20 +76,27 @@ def feature_matrix(features, data: TrainingData, index) -> sparse.csr_matrix:
     )
 
 
+def classifier_input(features, data: TrainingData, index):
+    """What the classifier reads for the rows: their raw text and target, or their feature matrix."""
+    if features == RAW_TEXT:
+        return data.frame.iloc[index][[TEXT_COLUMN, TARGET_COLUMN]]
+    return feature_matrix(features, data, index)
+
+
 def fit_candidate(data: TrainingData, index, hyperparams: dict[str, Any], params: dict[str, Any]):
     """Fit one candidate on the given training rows; returns the fitted (features, classifier)."""
     frame = data.frame.iloc[index]
-    features = build_features(params["family"], hyperparams, data.tfidf, prefit=True).fit(
-        frame[[TEXT_COLUMN, TARGET_COLUMN]]
-    )
+    features = build_features(params["family"], hyperparams, data.tfidf, prefit=True)
+    if features != RAW_TEXT:
+        features.fit(frame[[TEXT_COLUMN, TARGET_COLUMN]])
     classifier = build_classifier(params["family"], hyperparams, params["random_state"])
-    return features, classifier.fit(feature_matrix(features, data, index), frame["label"].to_numpy())
+    return features, classifier.fit(classifier_input(features, data, index), frame["label"].to_numpy())
 
 
 def fold_score(data: TrainingData, fit_index, validation_index, hyperparams, params, metric) -> float:
     """The score of one candidate on one fold."""
     features, classifier = fit_candidate(data, fit_index, hyperparams, params)
-    predicted = classifier.predict(feature_matrix(features, data, validation_index))
+    predicted = classifier.predict(classifier_input(features, data, validation_index))
     return selection_score(metric, data.frame["label"].iloc[validation_index], predicted)
 
 

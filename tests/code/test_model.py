@@ -19,9 +19,9 @@ TARGETS = ["ankara-damascus-normalization", "idlib-foreign-arrangements"] * 3
 
 
 def fit(family: str, target_aware: bool = False):
-    hyperparams = {"C": 1.0, "target_aware": target_aware}
-    if family == "nbsvm":
-        hyperparams["alpha"] = 1.0
+    hyperparams = {"target_aware": target_aware}
+    hyperparams.update({"nbsvm": {"C": 1.0, "alpha": 1.0}, "finetuned-minilm": {"epochs": 1, "batch_size": 8}}
+                       .get(family, {"C": 1.0}))
     model = build_model(load_params("featurize", PARAMS), family, hyperparams, random_state=0)
     frame = pd.DataFrame({"text": TEXTS * 3, "target": TARGETS * 3})
     return model.fit(frame, LABELS * 3)
@@ -29,7 +29,7 @@ def fit(family: str, target_aware: bool = False):
 
 @pytest.fixture(scope="module", params=list(FAMILIES))
 def family_model(request):
-    if "embeddings" in request.param:
+    if "embeddings" in request.param or "minilm" in request.param:
         pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
     return fit(request.param)
 

@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.featurize import featurize
 from pipeline.files import InputError
+from pipeline.model import RAW_TEXT
 from pipeline.params import load_params
 from pipeline.prepare import article_folds
 from pipeline.train import TrainingData, candidates, train
@@ -99,3 +100,14 @@ def test_embeddings_come_from_featurize_and_the_saved_model_embeds_raw_text():
     model, report = train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), search)
     assert [c["params"]["embedding_weight"] for c in report["candidates"]] == [0.5, 2.0]
     assert model.predict_proba(["Officials welcomed the deal warmly."]).shape == (1, 3)
+
+
+def test_the_fine_tuned_family_searches_on_raw_text_and_learns_the_labels():
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    params = search_params(family="finetuned-minilm", target_aware=True)
+    params["search"]["grids"] = {"finetuned-minilm": {"epochs": [3], "learning_rate": [1e-4], "batch_size": [8]}}
+    model, report = train(training_data(training_frame(8)), params)
+    assert model.named_steps["features"] == RAW_TEXT
+    assert len(report["candidates"][0]["fold_scores"]) == 3
+    probes = [f"Officials of group 99 {words} item 7." for words in STANCE_WORDS.values()]
+    assert list(model.predict(pd.DataFrame({"text": probes, "target": "t-one"}))) == list(STANCE_WORDS)
