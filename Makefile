@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro test ui bench bench-public
+.PHONY: setup repro test ui bench bench-transfer bench-public
 
 setup: $(INSTALLED)
 
@@ -33,6 +33,9 @@ ui: setup  ## MLflow UI on http://127.0.0.1:5000
 
 bench: setup  ## scoring speed and memory of models/stance_model.skops
 	python bench/scoring.py
+
+bench-transfer: setup  ## leave-one-writer-out and leave-one-style-out on our corpus -> bench/transfer_results.md
+	python bench/transfer.py
 
 bench-public: setup  ## every model family on the public benchmarks under ../shared/benchmarks -> bench/public_results.md
 	python bench/public.py
