@@ -27,6 +27,7 @@ from pipeline.featurize import featurize  # noqa: E402
 from pipeline.files import write_text  # noqa: E402
 from pipeline.model import FAMILIES, TARGET_COLUMN, TEXT_COLUMN, family  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
+from pipeline.report import markdown_table  # noqa: E402
 from pipeline.train import TrainingData, train  # noqa: E402
 
 LABEL_MAPS = {
@@ -132,10 +133,7 @@ def render(rows: list[dict], sizes: dict) -> str:
         table = frame.drop(columns="dataset").dropna(axis=1, how="all").round(4)
         cv = [c for c in table.columns if c.startswith("cv ")]
         table = table[["family", "chosen", "folds", *cv, "accuracy", "macro_f1", "f_avg", "seconds"]]
-        header = list(table.columns)
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
-        lines.append("")
+        lines += [markdown_table(list(table.columns), list(table.itertuples(index=False))), ""]
     return "\n".join(lines)
 
 

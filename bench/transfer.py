@@ -32,6 +32,7 @@ from pipeline.evaluate import selection_score  # noqa: E402
 from pipeline.files import write_text  # noqa: E402
 from pipeline.model import TARGET_COLUMN, TEXT_COLUMN, build_model  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
+from pipeline.report import markdown_table  # noqa: E402
 
 ARTICLES_PER_WRITER = 16
 HYPERPARAMS = {
@@ -91,9 +92,7 @@ def main() -> None:
             print(name, rows[-1], flush=True)
         table = pd.DataFrame(rows)
         lines += [f"## Leave one {name} out ({group.nunique()} groups)", "",
-                  "| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
-        lines.append("")
+                  markdown_table(list(table.columns), list(table.itertuples(index=False))), ""]
     write_text(args.out, "\n".join(lines))
     print(f"wrote {args.out}")
 

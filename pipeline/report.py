@@ -17,7 +17,7 @@ CHECK_NAMES = {
 }
 
 
-def _table(header: list[str], rows: list[list]) -> str:
+def markdown_table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -38,7 +38,7 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
         f"on the {metrics['n_test']} sentences of the held-out test articles.",
         "## Headline numbers",
         "Intervals are 95% bootstrap intervals over test articles (articles resampled with replacement).",
-        _table(["metric", "value", "95% interval"], [
+        markdown_table(["metric", "value", "95% interval"], [
             ["macro-F1", f"{metrics['macro_f1']:.3f}", f"{metrics['macro_f1_ci_low']:.3f} – {metrics['macro_f1_ci_high']:.3f}"],
             ["f_avg (mean F1 of support and reject)", f"{metrics['f_avg']:.3f}",
              f"{metrics['f_avg_ci_low']:.3f} – {metrics['f_avg_ci_high']:.3f}"],
@@ -46,18 +46,18 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
             ["expected calibration error", f"{metrics['ece']:.3f}", ""],
         ]),
         "## Per label",
-        _table(["label", "precision", "recall", "F1", "average precision", "n"], [
+        markdown_table(["label", "precision", "recall", "F1", "average precision", "n"], [
             [label, *(f"{metrics['per_class'][label][k]:.3f}" for k in ("precision", "recall", "f1", "average_precision")),
              metrics["per_class"][label]["n"]] for label in LABELS
         ]),
         "## Per target",
-        _table(["target", "macro-F1", "f_avg", "accuracy", "n"], [
+        markdown_table(["target", "macro-F1", "f_avg", "accuracy", "n"], [
             [target, f"{m['macro_f1']:.3f}", f"{m['f_avg']:.3f}", f"{m['accuracy']:.3f}", m["n"]]
             for target, m in sorted(by_target.items())
         ]),
         "## Behaviour checks",
         "Pass rates on perturbed sentences written for these checks (see `pipeline/checklist.py`).",
-        _table(["check", "pass rate"], [
+        markdown_table(["check", "pass rate"], [
             [CHECK_NAMES.get(name, name), f"{rate:.0%}"] for name, rate in metrics["behaviour"].items()
         ]),
         "## Plots",
@@ -65,7 +65,7 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
         f"![Precision-recall]({figure('precision_recall.png')}) "
         f"![Reliability diagram]({figure('reliability.png')})",
         f"## The {N_ERRORS} most confident errors",
-        _table(["doc", "text", "label", "predicted", "p(predicted)"], [
+        markdown_table(["doc", "text", "label", "predicted", "p(predicted)"], [
             [row.doc_id, _cell(row.text), row.label, row.predicted, f"{getattr(row, 'p_' + row.predicted):.2f}"]
             for row in errors.head(N_ERRORS).itertuples()
         ]) if len(errors) else "No errors on the test split.",
@@ -80,7 +80,7 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
         parts.append("This family has no readable feature weights (sentence-embedding dimensions).")
     parts += [
         "## Model search",
-        _table(["candidate", f"mean {search['metric']}", "std", "chosen"], [
+        markdown_table(["candidate", f"mean {search['metric']}", "std", "chosen"], [
             [", ".join(f"{k}={v}" for k, v in c["params"].items()), f"{c['mean']:.4f}", f"{c['std']:.4f}",
              "✔" if i == search["best"] else ""]
             for i, c in enumerate(search["candidates"])
