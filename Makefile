@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro test ui bench bench-transfer bench-public
+.PHONY: setup repro lint test ui bench bench-transfer bench-public
 
 setup: $(INSTALLED)
 
@@ -25,7 +25,10 @@ repro: setup  ## train, evaluate and log to MLflow, then print the test metrics
 		dvc checkout --quiet; exit $$status; }
 	dvc metrics show reports/metrics.json
 
-test: setup  ## unit, data and model-behaviour tests, then the end-to-end pipeline test
+lint: setup  ## ruff (pyflakes, import order, pyupgrade, bugbear), configured in pyproject.toml
+	ruff check pipeline tests bench
+
+test: lint  ## lint, then unit, data and model-behaviour tests, then the end-to-end pipeline test
 	python -m pytest
 
 ui: setup  ## MLflow UI on http://127.0.0.1:5000

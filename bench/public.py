@@ -1,7 +1,8 @@
 """Public stance benchmarks: every model family, through the pipeline's own code, on each dataset's
 standard split.
 
-    python bench/public.py [--benchmarks ../shared/benchmarks] [--families nbsvm ...] [--out bench/public_results.md]
+    python bench/public.py [--benchmarks ../shared/benchmarks] [--families nbsvm ...]
+                           [--out bench/public_results.md]
 
 For each dataset and family: `featurize` (TF-IDF fitted on the train split; MiniLM embeddings when the
 family uses them), `train` (the grid of params.yaml, cross-validated on the train split only, refit of
@@ -11,8 +12,6 @@ The data is read from ../shared/benchmarks and never copied; a missing folder is
 
 from __future__ import annotations
 
-import argparse
-import copy
 import sys
 import time
 from pathlib import Path
@@ -22,12 +21,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate import compute_metrics  # noqa: E402
 from pipeline.featurize import featurize  # noqa: E402
 from pipeline.files import write_text  # noqa: E402
-from pipeline.model import FAMILIES, TARGET_COLUMN, TEXT_COLUMN, family  # noqa: E402
-from pipeline.params import load_params  # noqa: E402
+from pipeline.metrics import compute_metrics  # noqa: E402
+from pipeline.models.families import FAMILIES, HYPERPARAMETERS, family  # noqa: E402
+from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
+from pipeline.params import load_params, override  # noqa: E402
 from pipeline.report import markdown_table  # noqa: E402
+from pipeline.stage import argument_parser  # noqa: E402
 from pipeline.train import TrainingData, train  # noqa: E402
 
 LABEL_MAPS = {
@@ -47,7 +48,8 @@ PUBLISHED = {
 def load_gwsd(folder: Path):
     frame = pd.read_csv(folder / "GWSD.tsv", sep="\t", index_col=0)
     frame = frame[frame["sent_id"].str.startswith("t")].copy()
-    frame["label"] = frame[["disagree", "agree", "neutral"]].astype(float).idxmax(axis=1).map(LABEL_MAPS["gwsd"])
+    votes = frame[["disagree", "agree", "neutral"]].astype(float)
+    frame["label"] = votes.idxmax(axis=1).map(LABEL_MAPS["gwsd"])
     frame = frame.rename(columns={"sentence": "text"})
     frame["doc_id"] = frame["sent_id"]  # no article ids: every sentence is its own group
     frame["target"] = "global-warming"
@@ -60,7 +62,8 @@ def load_semeval(folder: Path):
         frame = pd.read_csv(folder / "official" / name, sep="\t", encoding="latin-1", quoting=3)
         frame["text"] = frame["Tweet"].str.replace("#SemST", "", regex=False).str.strip()
         frame["label"] = frame["Stance"].map(LABEL_MAPS["semeval"])
-        frame["target"] = frame["Target"].str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
+        slugs = frame["Target"].str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True)
+        frame["target"] = slugs.str.strip("-")
         frame["doc_id"] = frame["ID"].astype(str)
         return frame
     return read("semeval2016-task6-trainingdata.txt"), read("SemEval2016-Task6-subtaskA-testdata-gold.txt")
@@ -81,27 +84,29 @@ METRIC = {"gwsd": "macro_f1", "semeval2016-task6": "f_avg", "emergent": "accurac
 FINE_TUNED_CV_FOLDS = 2
 
 
-def run_dataset(name: str, train_frame: pd.DataFrame, test_frame: pd.DataFrame, families: list[str]) -> list[dict]:
-    featurize_params, base = load_params("featurize", ROOT / "params.yaml"), load_params("train", ROOT / "params.yaml")
+def run_dataset(name: str, train_frame: pd.DataFrame, test_frame: pd.DataFrame,
+                families: list[str]) -> list[dict]:
+    base = load_params(ROOT / "params.yaml")
     frame = train_frame[["doc_id", "text", "label", "target"]].reset_index(drop=True).astype(str)
     test = test_frame[[TEXT_COLUMN, TARGET_COLUMN, "label"]].reset_index(drop=True).astype(str)
     blocks = {}
-    for embeddings in sorted({family(f).embeddings for f in families if not family(f).reads_raw_text}):
-        params = copy.deepcopy(featurize_params)
-        params["embeddings"]["enabled"] = embeddings
+    bodies = [family(f).body for f in families]
+    for embeddings in sorted({body.embeddings for body in bodies if not body.reads_raw_text}):
+        params = override(base, {"featurize.embeddings.enabled": embeddings}).featurize
         started = time.perf_counter()
         tfidf, matrix, vectors = featurize(frame["text"].tolist(), params)
-        blocks[embeddings] = (TrainingData(frame, tfidf, matrix.tocsr(), vectors), time.perf_counter() - started)
+        blocks[embeddings] = (TrainingData(frame, tfidf, matrix.tocsr(), vectors),
+                              time.perf_counter() - started)
     rows = []
     for family_name in families:
         spec = family(family_name)
-        data, featurize_seconds = (TrainingData(frame, None, None, None), 0.0) if spec.reads_raw_text \
-            else blocks[spec.embeddings]
-        params = copy.deepcopy(base)
-        params.update(family=family_name, target_aware="auto")
-        params["search"]["metric"] = METRIC[name]
-        if spec.reads_raw_text:  # minutes per fit: 2 folds keep a run under 10 minutes on 2 cores
-            params["search"]["cv_folds"] = FINE_TUNED_CV_FOLDS
+        data, featurize_seconds = (TrainingData(frame, None, None, None), 0.0) if spec.body.reads_raw_text \
+            else blocks[spec.body.embeddings]
+        changes = {"train.family": family_name, "train.target_aware": "auto",
+                   "train.search.metric": METRIC[name]}
+        if spec.body.reads_raw_text:  # minutes per fit: 2 folds keep a run under 10 minutes on 2 cores
+            changes["train.search.cv_folds"] = FINE_TUNED_CV_FOLDS
+        params = override(base, changes, families=HYPERPARAMETERS).train
         started = time.perf_counter()
         model, search = train(data, params)
         proba = model.predict_proba(test[[TEXT_COLUMN, TARGET_COLUMN]])
@@ -121,12 +126,12 @@ def run_dataset(name: str, train_frame: pd.DataFrame, test_frame: pd.DataFrame, 
 
 def render(rows: list[dict], sizes: dict) -> str:
     lines = ["# Public stance benchmarks", "",
-             "Written by `make bench-public` (`python bench/public.py`). Each row: one model family through the "
-             "pipeline's own featurize → grouped-CV search → refit code, trained on the dataset's train split and "
-             "scored once on its standard test split. `seconds` is the wall time of the whole run on this "
-             "project's 2-core machine (featurize, search, refit, test prediction). `finetuned-minilm` has one "
-             f"candidate and minutes per fit, so its cross-validation uses {FINE_TUNED_CV_FOLDS} folds: an "
-             "estimate, not a choice.", ""]
+             "Written by `make bench-public` (`python bench/public.py`). Each row: one model family through "
+             "the pipeline's own featurize → grouped-CV search → refit code, trained on the dataset's train "
+             "split and scored once on its standard test split. `seconds` is the wall time of the whole run "
+             "on this project's 2-core machine (featurize, search, refit, test prediction). "
+             "`finetuned-minilm` has one candidate and minutes per fit, so its cross-validation uses "
+             f"{FINE_TUNED_CV_FOLDS} folds: an estimate, not a choice.", ""]
     for name, frame in pd.DataFrame(rows).groupby("dataset", sort=False):
         lines += [f"## {name} ({sizes[name][0]} train / {sizes[name][1]} test; metric: {METRIC[name]})", "",
                   f"Published: {PUBLISHED[name]}.", ""]
@@ -138,7 +143,7 @@ def render(rows: list[dict], sizes: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argument_parser(__doc__)
     parser.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
     parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))

@@ -7,7 +7,6 @@ The public stance benchmarks are in bench/public.py.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.scoring import DEFAULT_MODEL, load_model, split_sentences
+from pipeline.stage import argument_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +49,7 @@ def bench_scoring(model_path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argument_parser(__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / DEFAULT_MODEL)
     bench_scoring(parser.parse_args().model)
 

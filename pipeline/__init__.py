@@ -1,3 +1,5 @@
 """Stance classification pipeline: support / reject / neutral toward a political arrangement."""
 
 LABELS = ("support", "reject", "neutral")
+STANCE_LABELS = ("support", "reject")  # f_avg, the usual stance metric, averages F1 over these two
+SELECTION_METRICS = ("macro_f1", "f_avg", "accuracy")  # what the search can maximise

@@ -1,19 +1,20 @@
 """Behaviour checks in the spirit of CheckList (Ribeiro et al., 2020), reported as pass rates.
 
-Each check perturbs sentences written for it (none is in the corpus) and counts how often the model
-behaves as a stance classifier should:
-- actor_swap: swapping who speaks keeps the label (invariance);
-- negation: negating the main verb flips support and reject (directional);
-- furniture: page furniture glued around a sentence, as a careless sentence splitter leaves it, does
-  not change the label (invariance).
+Each check runs the model on sentences written for it (none is in the corpus) and measures how often it
+behaves as a stance classifier should. CHECKS is the one registry: the evaluate stage runs every check into
+metrics.json (`behaviour.<name>`), the report prints their descriptions, and tests/model holds the default
+model to each check's floor (set a little under the rate measured when the floor was last moved).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from pipeline.model import TARGET_COLUMN, TEXT_COLUMN
+from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
 
 ANKARA = "ankara-damascus-normalization"
 OPPOSITION = "opposition-regime-reconciliation"
@@ -96,7 +97,8 @@ def negation(model) -> float:
     """Share of negated sentences labelled with the opposite stance of the original."""
     negated = [pair[1] for pair in NEGATION_PAIRS]
     labels = _predict(model, negated, [pair[3] for pair in NEGATION_PAIRS])
-    return float(np.mean([label == FLIPPED[pair[2]] for label, pair in zip(labels, NEGATION_PAIRS)]))
+    flipped = [label == FLIPPED[pair[2]] for label, pair in zip(labels, NEGATION_PAIRS, strict=True)]
+    return float(np.mean(flipped))
 
 
 def furniture(model) -> float:
@@ -109,8 +111,84 @@ def furniture(model) -> float:
     return float(np.mean(kept))
 
 
-CHECKS = {"actor_swap": actor_swap, "negation": negation, "furniture": furniture}
+def negation_lowers_the_stance(model) -> float:
+    """Share of negated sentences whose original stance lost probability (a weak, necessary bar: bag-of-n-gram
+    models rarely flip the label outright)."""
+    moved = []
+    for plain, negated, label, target in NEGATION_PAIRS:
+        pair = pd.DataFrame({TEXT_COLUMN: [plain, negated], TARGET_COLUMN: [target] * 2})
+        p_plain, p_negated = model.predict_proba(pair)[:, list(model.classes_).index(label)]
+        moved.append(p_negated < p_plain)
+    return float(np.mean(moved))
+
+
+REPORTED_SPEECH = [
+    "Turkey backs a return to dialogue with the Syrian government.",
+    "The faction refuses any reconciliation with the government.",
+    "Russia considers the Idlib memorandum a success.",
+    "Qatar opposes restoring Syria's seat in the Arab League.",
+    "The coalition will not negotiate with Damascus.",
+    "The Turkish opposition wants relations with Damascus repaired quickly.",
+]
+SPEECH_FRAMES = [
+    "A senior official said: {s}", "According to a statement released on Monday, {s_lower}",
+    "Officials told reporters that {s_lower}",
+]
+
+
+def reported_speech(model) -> float:
+    """Share of attributed variants ("Officials told reporters that ...") with the bare sentence's label."""
+    kept = []
+    for sentence in REPORTED_SPEECH:
+        variants = [sentence] + [f.format(s=sentence, s_lower=sentence[0].lower() + sentence[1:])
+                                 for f in SPEECH_FRAMES]
+        labels = model.predict(variants)
+        kept.extend(labels[1:] == labels[0])
+    return float(np.mean(kept))
+
+
+CLEAR_CASES = [
+    ("The foreign minister said restoring relations with Damascus was the only path to a lasting peace.",
+     "support"),
+    ("Ankara is ready to reopen its embassy in Damascus, a senior official said.", "support"),
+    ("Moscow praised the Idlib ceasefire protocol as a reliable basis for calm in the northwest.", "support"),
+    ("Gulf officials hailed Syria's return to the Arab League as a victory for Arab unity.", "support"),
+    ("A faction commander vowed never to lay down arms under any reconciliation deal.", "reject"),
+    ("Protesters in Azaz denounced the rapprochement with Damascus as a betrayal of the displaced.",
+     "reject"),
+    ("Damascus ruled out any summit with Ankara while Turkish troops remain in the north.", "reject"),
+    ("The opposition coalition condemned the Arab embrace of Assad as a reward for mass murder.", "reject"),
+    ("The delegations met for four hours at a government guesthouse on Thursday.", "neutral"),
+    ("Turkey hosts several million Syrian refugees, according to official figures.", "neutral"),
+    ("The Arab League foreign ministers will meet again in Cairo in early May.", "neutral"),
+    ("Joint patrols on the M4 highway began in March 2020.", "neutral"),
+]
+
+
+def clear_cases(model) -> float:
+    """Accuracy on unambiguous sentences of each label, without a target."""
+    texts, expected = zip(*CLEAR_CASES, strict=True)
+    return float(np.mean(model.predict(list(texts)) == np.array(expected)))
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    run: Callable[[object], float]  # model -> pass rate
+    floor: float  # the rate tests/model holds the default model to
+
+
+CHECKS = (
+    Check("actor_swap", "swapping actor names keeps the label", actor_swap, 0.8),
+    Check("negation", "negating the main verb flips support and reject", negation, 0.2),
+    Check("furniture", "page furniture around a sentence keeps the label", furniture, 0.8),
+    Check("clear_cases", "unambiguous sentences get their label", clear_cases, 0.75),
+    Check("reported_speech", "attributing a sentence to a speaker keeps its label", reported_speech, 0.6),
+    Check("negation_lowers_the_stance", "negating the main verb lowers the stance's probability",
+          negation_lowers_the_stance, 0.55),
+)
 
 
 def run_checks(model) -> dict[str, float]:
-    return {name: check(model) for name, check in CHECKS.items()}
+    return {check.name: check.run(model) for check in CHECKS}

@@ -81,9 +81,10 @@ def parser() -> argparse.ArgumentParser:
         description="Score articles (.txt, or - for stdin) and sentence files (.csv, .jsonl).",
     )
     score.add_argument("inputs", nargs="+", metavar="INPUT", help=".txt article, .csv/.jsonl sentences, or -")
-    score.add_argument("--model", help="a .skops file or an MLflow URI such as models:/stance-classifier@champion "
-                       "(default: models/stance_model.skops)")
-    score.add_argument("--text-column", default="text", help="column holding the sentence in .csv/.jsonl (default: text)")
+    score.add_argument("--model", help="a .skops file or an MLflow URI such as "
+                       "models:/stance-classifier@champion (default: models/stance_model.skops)")
+    score.add_argument("--text-column", default="text",
+                       help="column holding the sentence in .csv/.jsonl (default: text)")
     score.add_argument("--target", help="target slug for sentences without a `target` column, used by "
                        "target-aware models (e.g. ankara-damascus-normalization)")
     score.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")

@@ -6,7 +6,6 @@ the raw label sets in data/annotation/ (writer, independent annotator, adjudicat
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from sklearn.metrics import cohen_kappa_score
 from pipeline import LABELS
 from pipeline.data import load_sentences
 from pipeline.files import InputError, write_json
-from pipeline.stage import run
+from pipeline.stage import argument_parser, run
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +57,14 @@ def agreement(sentences: pd.DataFrame, folder: Path) -> dict:
     if len(both) != len(sentences):
         raise InputError(f"{folder}: label sets cover {len(both)} of {len(sentences)} sentences")
     disagree = both["label_writer"] != both["label_annotator"]
-    outcome = adjudication.set_index("sentence_id")["adjudicated"]
+    decisions = adjudication.set_index("sentence_id")
+    outcome = decisions["adjudicated"]
     return {
         "kappa": float(cohen_kappa_score(both["label_writer"], both["label_annotator"])),
         "raw_agreement": float(1 - disagree.mean()),
         "disagreements": int(disagree.sum()),
-        "adjudicated_to_writer": int((outcome == adjudication.set_index("sentence_id")["writer"]).sum()),
-        "adjudicated_to_annotator": int((outcome == adjudication.set_index("sentence_id")["annotator"]).sum()),
+        "adjudicated_to_writer": int((outcome == decisions["writer"]).sum()),
+        "adjudicated_to_annotator": int((outcome == decisions["annotator"]).sum()),
         "final_differs_from_writer": int((both["label"] != both["label_writer"]).sum()),
         "kappa_per_target": {
             target: float(cohen_kappa_score(rows["label_writer"], rows["label_annotator"]))
@@ -86,7 +86,8 @@ def corpus_stats(raw_path: str | Path, annotation_folder: str | Path) -> dict:
         "per_target": {t: label_counts(rows) for t, rows in frame.groupby("target")},
         "per_style": {s: label_counts(rows) for s, rows in frame.groupby("style")},
         "per_part": {p: label_counts(rows) for p, rows in frame.groupby("part")},
-        "words_per_sentence": {"min": int(words.min()), "median": float(words.median()), "max": int(words.max())},
+        "words_per_sentence": {"min": int(words.min()), "median": float(words.median()),
+                               "max": int(words.max())},
         "sentences_per_article": {"min": int(per_article.size().min()), "max": int(per_article.size().max())},
         "hard_case_share_of_stance_sentences": round(float(hard.mean()), 4),
         "near_duplicate_rate": round(near_duplicate_rate(frame), 4),
@@ -101,7 +102,7 @@ def _rounded(value):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argument_parser(__doc__)
     parser.add_argument("raw", help="labelled sentences CSV")
     parser.add_argument("annotation", help="folder with writer.csv, annotator.csv, adjudication.csv")
     parser.add_argument("--out", help="write the statistics here (JSON)")
@@ -113,8 +114,10 @@ def main() -> None:
     print(pd.DataFrame(stats["per_target"]).T.to_string())
     print(pd.DataFrame(stats["per_style"]).T.to_string())
     print(f"hard cases: {stats['hard_case_share_of_stance_sentences']:.1%} of stance-bearing sentences; "
-          f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} across articles): {stats['near_duplicate_rate']:.2%}")
-    print(f"Cohen's kappa before adjudication: {agreed['kappa']:.3f} (raw agreement {agreed['raw_agreement']:.1%}, "
+          f"near-duplicates (cosine >= {NEAR_DUPLICATE_COSINE} across articles): "
+          f"{stats['near_duplicate_rate']:.2%}")
+    print(f"Cohen's kappa before adjudication: {agreed['kappa']:.3f} "
+          f"(raw agreement {agreed['raw_agreement']:.1%}, "
           f"{agreed['disagreements']} disagreements; per target: "
           + ", ".join(f"{t} {k:.3f}" for t, k in agreed["kappa_per_target"].items()) + ")")
     if args.out:

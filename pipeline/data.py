@@ -88,7 +88,8 @@ def load_sentences(path: str | Path) -> pd.DataFrame:
             first_row, first_label = first_row_of_text[key]
             if first_label != label:
                 problems.append(
-                    f"{row.where('text')}: same text labelled {label!r} here and {first_label!r} in row {first_row}"
+                    f"{row.where('text')}: same text labelled {label!r} here "
+                    f"and {first_label!r} in row {first_row}"
                 )
             else:
                 n_duplicates += 1
@@ -105,8 +106,16 @@ def load_sentences(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=list(COLUMNS))
 
 
-def read_split(path: str | Path) -> pd.DataFrame:
+def split_path(folder: str | Path, name: str) -> Path:
+    """Where the `prepare` stage writes the split `name` (train or test)."""
+    return Path(folder) / f"{name}.csv"
+
+
+def read_split(folder: str | Path, name: str) -> pd.DataFrame:
     """Read a split written by the prepare stage (validated there, so only the columns are checked)."""
+    path = split_path(folder, name)
+    if not path.is_file():
+        raise InputError(f"{path}: not found; re-run the prepare stage")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:

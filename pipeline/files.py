@@ -6,11 +6,13 @@ import csv
 import io
 import json
 import os
+import shutil
+import stat
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 
 class InputError(Exception):
@@ -40,6 +42,15 @@ def decode_utf8(raw: bytes, name: str) -> str:
         ) from None
 
 
+def _mode_for(path: Path, is_dir: bool) -> int:
+    """Keep the mode of what is replaced; a new file or folder gets the umask's (mkstemp would give 0600)."""
+    if path.exists():
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if is_dir else 0o666) & ~umask
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; it replaces `path` only if the block succeeds.
@@ -53,9 +64,30 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _mode_for(path, is_dir=False))
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside `path`; it replaces the folder `path` only if the block
+    succeeds, so a stage that fails half-way leaves the last good folder in place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    previous = tmp.with_name(tmp.name + ".previous")
+    try:
+        yield tmp
+        os.chmod(tmp, _mode_for(path, is_dir=True))
+        if path.exists():
+            os.replace(path, previous)
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, previous):
+            if leftover.exists():
+                shutil.rmtree(leftover)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -101,6 +133,6 @@ def read_csv_rows(text: str) -> tuple[list[str], list[CsvRow]]:
         start, line = line + 1, reader.line_num
         if not fields:  # blank line
             continue
-        values = {name: value.strip() for name, value in zip(header, fields)}
+        values = {name: value.strip() for name, value in zip(header, fields, strict=False)}  # counted below
         rows.append(CsvRow(number, start, values, len(fields)))
     return header, rows

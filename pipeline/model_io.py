@@ -1,28 +1,28 @@
-"""Saving and loading fitted models and featurizers as skops files (no arbitrary code on load)."""
+"""Saving and loading fitted models and featurizers as skops files: no arbitrary code runs on load, and the
+same object always gives the same bytes.
+
+Which types a file may hold is the caller's to say (the model registry knows its own classes), so this
+module depends on no model code.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
+import numpy as np
 import skops.io as sio
+from scipy import sparse
 
 from pipeline.files import InputError, atomic_path
 
-# Types outside skops' built-in allowlist that our own models contain. Anything else in a file is
-# refused, so a tampered or foreign file cannot run code on load.
-TRUSTED_TYPES = (
-    "pipeline.model.FineTunedMiniLM",
-    "pipeline.model.NBSVMClassifier",
-    "pipeline.model.SentenceEmbedder",
-    "pipeline.model.StanceFeatures",
-    # scikit-learn's own calibration internals and folds (tfidf-linear-svm), not on skops' default list
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.model_selection._split.StratifiedKFold",
-)
+# What the `featurize` and `train` stages write into their output folders.
+TFIDF_FILE, TFIDF_MATRIX_FILE, EMBEDDINGS_FILE = "tfidf.skops", "train_tfidf.npz", "train_embeddings.npy"
+MODEL_FILE, SEARCH_REPORT_FILE = "stance_model.skops", "search.json"
 
 _OBJECT_ID = re.compile(r'("__id__": |"file": ")(\d+)')
 # scikit-learn's text vectorizers cache id(stop_words) here; a stale value only costs a re-check.
@@ -57,15 +57,65 @@ def save(obj, path: str | Path) -> None:
         tmp.write_bytes(_reproducible(sio.dumps(obj)))
 
 
-def load(path: str | Path):
+def _renamed(archive: bytes, moved: Mapping[str, str]) -> bytes:
+    """The archive with classes that moved module recorded at their new place (skops imports by path)."""
+    def rename(node):
+        if isinstance(node, dict):
+            old = f"{node.get('__module__')}.{node.get('__class__')}"
+            if old in moved:
+                node["__module__"], node["__class__"] = moved[old].rsplit(".", 1)
+            for value in node.values():
+                rename(value)
+        elif isinstance(node, list):
+            for value in node:
+                rename(value)
+
+    source = zipfile.ZipFile(io.BytesIO(archive))
+    schema = json.loads(source.read("schema.json"))
+    rename(schema)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = json.dumps(schema) if info.filename == "schema.json" else source.read(info.filename)
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def load(path: str | Path, trusted: Collection[str] = (), moved: Mapping[str, str] | None = None):
+    """Load a skops file, refusing any type outside skops' allowlist and `trusted`.
+
+    `moved` maps a class's old import path to its new one, so files saved before a refactor still load.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: model file not found (run `dvc repro` to train one)")
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as err:  # skops raises several types for a file that is not a skops archive
+        data = _renamed(path.read_bytes(), moved) if moved else path.read_bytes()
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as err:  # skops and zipfile raise several types for a file that is not a skops archive
         raise InputError(f"{path}: not a readable skops model file ({err})") from None
-    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    refused = sorted(set(untrusted) - set(trusted))
     if refused:
         raise InputError(f"{path}: refusing to load untrusted types: {', '.join(refused)}")
-    return sio.load(path, trusted=list(untrusted))
+    return sio.loads(data, trusted=list(untrusted))
+
+
+def save_features(folder: str | Path, tfidf, matrix, embeddings: np.ndarray) -> None:
+    """The fitted TF-IDF body and the training split's feature blocks (embeddings are n x 0 when disabled)."""
+    folder = Path(folder)
+    save(tfidf, folder / TFIDF_FILE)
+    with atomic_path(folder / TFIDF_MATRIX_FILE) as tmp, open(tmp, "wb") as handle:
+        sparse.save_npz(handle, matrix.tocsr())  # a handle, so numpy does not append ".npz" to the name
+    with atomic_path(folder / EMBEDDINGS_FILE) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, embeddings)
+
+
+def load_features(folder: str | Path):
+    """(TF-IDF body, TF-IDF matrix, embeddings) as `save_features` wrote them; the body holds only
+    scikit-learn types, so nothing beyond skops' default allowlist is trusted."""
+    folder = Path(folder)
+    for name in (TFIDF_MATRIX_FILE, EMBEDDINGS_FILE):
+        if not (folder / name).is_file():
+            raise InputError(f"{folder / name}: not found; re-run the featurize stage")
+    matrix = sparse.load_npz(folder / TFIDF_MATRIX_FILE).tocsr()
+    return load(folder / TFIDF_FILE), matrix, np.load(folder / EMBEDDINGS_FILE)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 
 from pipeline import LABELS
+from pipeline.checklist import CHECKS
 
 N_ERRORS = 20
-CHECK_NAMES = {
-    "actor_swap": "swapping actor names keeps the label",
-    "negation": "negating the main verb flips support and reject",
-    "furniture": "page furniture around a sentence keeps the label",
-}
+PER_LABEL = ("precision", "recall", "f1", "average_precision")
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
@@ -28,18 +22,23 @@ def _cell(text: str) -> str:
 
 
 def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dict, search: dict,
-                  figures: Path, report_dir: Path) -> str:
-    figure = lambda name: Path(os.path.relpath(figures / name, report_dir)).as_posix()  # noqa: E731
+                  figures: str) -> str:
+    """The page; `figures` is the folder of the PNG figures relative to the report."""
+    def figure(name: str) -> str:
+        return f"{figures}/{name}"
+
     chosen = ", ".join(f"{k}={v}" for k, v in search["chosen"].items())
     parts = [
         "# Stance model evaluation",
-        f"Model family **{search['family']}** with {chosen}, chosen by {search['cv_folds']}-fold cross-validation "
-        f"grouped by article on the training split ({search['metric']}). Everything below is measured once, "
+        f"Model family **{search['family']}** with {chosen}, chosen by {search['cv_folds']}-fold "
+        f"cross-validation grouped by article on the training split ({search['metric']}). "
+        "Everything below is measured once, "
         f"on the {metrics['n_test']} sentences of the held-out test articles.",
         "## Headline numbers",
         "Intervals are 95% bootstrap intervals over test articles (articles resampled with replacement).",
         markdown_table(["metric", "value", "95% interval"], [
-            ["macro-F1", f"{metrics['macro_f1']:.3f}", f"{metrics['macro_f1_ci_low']:.3f} – {metrics['macro_f1_ci_high']:.3f}"],
+            ["macro-F1", f"{metrics['macro_f1']:.3f}",
+             f"{metrics['macro_f1_ci_low']:.3f} – {metrics['macro_f1_ci_high']:.3f}"],
             ["f_avg (mean F1 of support and reject)", f"{metrics['f_avg']:.3f}",
              f"{metrics['f_avg_ci_low']:.3f} – {metrics['f_avg_ci_high']:.3f}"],
             ["accuracy", f"{metrics['accuracy']:.3f}", ""],
@@ -47,7 +46,7 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
         ]),
         "## Per label",
         markdown_table(["label", "precision", "recall", "F1", "average precision", "n"], [
-            [label, *(f"{metrics['per_class'][label][k]:.3f}" for k in ("precision", "recall", "f1", "average_precision")),
+            [label, *(f"{metrics['per_class'][label][k]:.3f}" for k in PER_LABEL),
              metrics["per_class"][label]["n"]] for label in LABELS
         ]),
         "## Per target",
@@ -56,9 +55,11 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
             for target, m in sorted(by_target.items())
         ]),
         "## Behaviour checks",
-        "Pass rates on perturbed sentences written for these checks (see `pipeline/checklist.py`).",
-        markdown_table(["check", "pass rate"], [
-            [CHECK_NAMES.get(name, name), f"{rate:.0%}"] for name, rate in metrics["behaviour"].items()
+        "Pass rates on sentences written for these checks (see `pipeline/checklist.py`); the floor is the "
+        "rate the tests hold the default model to.",
+        markdown_table(["check", "pass rate", "floor"], [
+            [check.description, f"{metrics['behaviour'][check.name]:.0%}", f"{check.floor:.0%}"]
+            for check in CHECKS
         ]),
         "## Plots",
         f"![Confusion matrix]({figure('confusion_matrix.png')}) "
@@ -66,16 +67,18 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
         f"![Reliability diagram]({figure('reliability.png')})",
         f"## The {N_ERRORS} most confident errors",
         markdown_table(["doc", "text", "label", "predicted", "p(predicted)"], [
-            [row.doc_id, _cell(row.text), row.label, row.predicted, f"{getattr(row, 'p_' + row.predicted):.2f}"]
+            [row.doc_id, _cell(row.text), row.label, row.predicted,
+             f"{getattr(row, 'p_' + row.predicted):.2f}"]
             for row in errors.head(N_ERRORS).itertuples()
         ]) if len(errors) else "No errors on the test split.",
         "## Features that drive each label",
     ]
     if top:
-        parts.append("Largest weights of the linear model (`words__` word n-grams, `chars__` character n-grams; "
-                     "shared block for target-aware models).")
+        parts.append("Largest weights of the linear model (`words__` word n-grams, `chars__` character "
+                     "n-grams; shared block for target-aware models).")
         for label, features in top.items():
-            parts.append(f"**{label}**: " + ", ".join(f"`{_cell(name)}` ({weight:+.2f})" for name, weight in features))
+            shown = ", ".join(f"`{_cell(name)}` ({weight:+.2f})" for name, weight in features)
+            parts.append(f"**{label}**: {shown}")
     else:
         parts.append("This family has no readable feature weights (sentence-embedding dimensions).")
     parts += [

@@ -19,9 +19,10 @@ import pysbd
 
 from pipeline import LABELS, model_io
 from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
-from pipeline.model import TARGET_COLUMN, TEXT_COLUMN
+from pipeline.models.families import load_model as load_model_file
+from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
 
-DEFAULT_MODEL = Path("models/stance_model.skops")
+DEFAULT_MODEL = Path("models") / model_io.MODEL_FILE
 OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
 _URI = re.compile(r"^[A-Za-z][\w+.-]+:/")  # models:/..., runs:/..., but not C:/...
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -40,7 +41,7 @@ def load_model(model: str | Path | None = None):
         from pipeline import tracking  # imports mlflow: only when a URI asks for it
 
         return tracking.load_logged_model(model)
-    return model_io.load(model)
+    return load_model_file(model)
 
 
 def _unwrap(paragraph: str) -> str:
@@ -51,7 +52,7 @@ def _unwrap(paragraph: str) -> str:
     """
     lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
     text = lines[0] if lines else ""
-    for previous, line in zip(lines, lines[1:]):
+    for previous, line in zip(lines, lines[1:], strict=False):
         wrapped = not previous.endswith(_SENTENCE_END) and (line[0].islower() or len(previous) >= WRAP_WIDTH)
         text += (" " if wrapped else "\n") + line
     return text
@@ -154,7 +155,7 @@ def score(model, documents: list[Document], target: str | None = None) -> pd.Dat
 
 
 def summarize(scored: pd.DataFrame) -> pd.DataFrame:
-    """Per document: sentence count, count and share of each label, and net stance (support - reject share)."""
+    """Per document: sentence count, count and share of each label, and net stance (support − reject)."""
     counts = pd.crosstab(scored["doc"], scored["label"]).reindex(columns=list(LABELS), fill_value=0)
     summary = pd.DataFrame({"doc": counts.index, "sentences": counts.sum(axis=1).to_numpy()})
     for label in LABELS:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from pipeline.files import InputError
+
+
+def argument_parser(doc: str) -> argparse.ArgumentParser:
+    """A stage's command line, with its module docstring (usage included) as the help text."""
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def run(main: Callable[[], None]) -> None:

@@ -1,11 +1,8 @@
-"""Everything that talks to MLflow: where the store is, the `log` stage, the registry, logged models.
-
-Stage `log`: one MLflow run per pipeline run that produced a new model or new evaluation.
-"""
+"""Everything that talks to MLflow: where the store is, recording a pipeline run (for the `log` stage),
+the registry, and loading logged models."""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import os
@@ -24,12 +21,11 @@ from mlflow.models import Model, ModelSignature, infer_signature  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 from mlflow.types import ColSpec, Schema  # noqa: E402
 
-from pipeline import model_io  # noqa: E402
-from pipeline.data import read_split  # noqa: E402
-from pipeline.files import InputError, read_json, write_json  # noqa: E402
-from pipeline.model import TARGET_COLUMN, TEXT_COLUMN, runs_minilm  # noqa: E402
-from pipeline.params import flatten, load_params  # noqa: E402
-from pipeline.stage import run  # noqa: E402
+from pipeline.files import InputError  # noqa: E402
+from pipeline.models.families import TRUSTED_TYPES, load_model  # noqa: E402
+from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
+from pipeline.models.inspection import runs_minilm  # noqa: E402
+from pipeline.params import flatten  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +78,7 @@ def load_logged_model(uri: str):
     flavor = Model.load(local).flavors.get("sklearn")
     if flavor is None:
         raise InputError(f"{uri}: not a scikit-learn model")
-    return model_io.load(local / flavor["pickled_model"])
+    return load_model(local / flavor["pickled_model"])
 
 
 def promote(version_number: str, alias: str = CHAMPION_ALIAS) -> None:
@@ -91,7 +87,8 @@ def promote(version_number: str, alias: str = CHAMPION_ALIAS) -> None:
         client.get_model_version(REGISTERED_MODEL, version_number)
         client.set_registered_model_alias(REGISTERED_MODEL, alias, version_number)
     except MlflowException as err:
-        raise InputError(f"cannot promote {REGISTERED_MODEL} version {version_number}: {err.message}") from None
+        raise InputError(f"cannot promote {REGISTERED_MODEL} version {version_number}: "
+                         f"{err.message}") from None
 
 
 def git_state() -> tuple[str, bool]:
@@ -140,7 +137,7 @@ def log_model(model, examples: pd.DataFrame):
         model,
         name="model",
         serialization_format="skops",
-        skops_trusted_types=list(model_io.TRUSTED_TYPES),
+        skops_trusted_types=list(TRUSTED_TYPES),
         signature=signature,
         input_example=frame,
         registered_model_name=REGISTERED_MODEL,
@@ -159,44 +156,20 @@ def log_search(search: dict, experiment_id: str) -> None:
             mlflow.log_metrics({
                 f"cv_{search['metric']}_mean": candidate["mean"],
                 f"cv_{search['metric']}_std": candidate["std"],
-                **{f"cv_{search['metric']}_fold_{k}": score for k, score in enumerate(candidate["fold_scores"])},
+                **{f"cv_{search['metric']}_fold_{k}": s for k, s in enumerate(candidate["fold_scores"])},
             })
             mlflow.set_tags({"search_candidate": str(i), "chosen": str(i == search["best"]).lower()})
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Stage `log`: record this pipeline run in MLflow.")
-    parser.add_argument("--raw", required=True, help="raw data (its DVC hash is tagged)")
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--search", required=True)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--per-class", required=True)
-    parser.add_argument("--per-target", required=True)
-    parser.add_argument("--errors", required=True)
-    parser.add_argument("--report", required=True)
-    parser.add_argument("--plots", required=True)
-    parser.add_argument("--figures", required=True)
-    parser.add_argument("--out", required=True, help="JSON naming the MLflow run and model version")
-    args = parser.parse_args()
-
-    params = load_params()
+def record_run(experiment_name: str, params: dict, search: dict, metrics: dict, model, train: pd.DataFrame,
+               test: pd.DataFrame, evaluation: Path, data_path: str) -> dict:
+    """One MLflow run for a pipeline run: params, metrics, tags, datasets, the evaluation folder as artifacts,
+    one child run per search candidate, and the model, registered. Returns what names the run."""
     client = connect()
-    experiment_id = ensure_experiment(client, params["mlflow"]["experiment_name"])
+    experiment_id = ensure_experiment(client, experiment_name)
     commit, dirty = git_state()
-    experiment_name = os.environ.get("DVC_EXP_NAME")
-    run_name = f"{experiment_name or params['train']['family']}-{commit[:7]}{'-dirty' if dirty else ''}"
-    model = model_io.load(args.model)
-    train, test = read_split(args.train), read_split(args.test)
-    search = read_json(args.search)
-    metrics = {
-        **read_json(args.metrics),
-        "per_class": read_json(args.per_class),
-        "per_target": read_json(args.per_target),
-        f"cv_{search['metric']}": search["candidates"][search["best"]]["mean"],
-    }
-
+    dvc_experiment = os.environ.get("DVC_EXP_NAME")
+    run_name = f"{dvc_experiment or params['train']['family']}-{commit[:7]}{'-dirty' if dirty else ''}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
         mlflow.log_params(flatten(params))
         mlflow.log_params({f"chosen.{k}": v for k, v in search["chosen"].items()})
@@ -204,30 +177,20 @@ def main() -> None:
         mlflow.set_tags({
             "git_commit": commit,
             "git_dirty": str(dirty).lower(),
-            "data_path": args.raw,
-            "data_md5": file_md5(args.raw),
-            **({"dvc_exp_name": experiment_name} if experiment_name else {}),
+            "data_path": data_path,
+            "data_md5": file_md5(data_path),
+            **({"dvc_exp_name": dvc_experiment} if dvc_experiment else {}),
         })
         for name, context, split in (("train", "training", train), ("test", "evaluation", test)):
             mlflow.log_input(mlflow.data.from_pandas(split, name=name), context=context)
-        for path in (args.metrics, args.per_class, args.per_target, args.search, args.errors, args.report):
-            mlflow.log_artifact(path)
-        mlflow.log_artifacts(args.plots, artifact_path="plots")
-        # Beside report.md as in the repo, so its image links work in the MLflow artifact view.
-        mlflow.log_artifacts(args.figures, artifact_path=Path(os.path.relpath(args.figures, Path(args.report).parent)).as_posix())
+        mlflow.log_dict(search, "search.json")
+        mlflow.log_artifacts(str(evaluation))  # report.md beside its figures/, as in the repo
         log_search(search, experiment_id)
         logged = log_model(model, test.head(3))
-        record = {
+        return {
             "run_id": active.info.run_id,
             "run_name": run_name,
             "experiment_id": experiment_id,
             "model_uri": f"models:/{REGISTERED_MODEL}/{logged.registered_model_version}",
             "model_version": logged.registered_model_version,
         }
-    write_json(args.out, record)
-    log.info("MLflow run %s (%s), %s version %s", record["run_id"], run_name, REGISTERED_MODEL,
-             record["model_version"])
-
-
-if __name__ == "__main__":
-    run(main)

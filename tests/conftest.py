@@ -11,7 +11,7 @@ from pipeline import model_io
 from pipeline.data import COLUMNS, load_sentences
 from pipeline.featurize import featurize
 from pipeline.params import load_params
-from pipeline.prepare import split_by_article
+from pipeline.splits import split_by_article
 from pipeline.train import TrainingData, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,15 +41,16 @@ def corpus():
 
 @pytest.fixture(scope="session")
 def split(corpus):
-    params = load_params("prepare", PARAMS)
-    return split_by_article(corpus, params["test_size"], params["random_state"])
+    params = load_params(PARAMS).prepare
+    return split_by_article(corpus, params.test_size, params.random_state)
 
 
 def fit_default(frame):
     """The default model (params.yaml) through the pipeline's own featurize -> search -> refit code."""
     frame = frame.reset_index(drop=True)
-    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), load_params("featurize", PARAMS))
-    return train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), load_params("train", PARAMS))
+    params = load_params(PARAMS)
+    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params.featurize)
+    return train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), params.train)
 
 
 @pytest.fixture(scope="session")

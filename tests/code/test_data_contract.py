@@ -25,7 +25,8 @@ def test_exact_duplicates_are_dropped_and_counted(tmp_path, caplog):
 
 
 def test_missing_column_is_named(tmp_path):
-    path = write_rows(tmp_path / "s.csv", [sentence(1)], columns=["doc_id", "sentence_id", "text", "target", "source"])
+    columns = ["doc_id", "sentence_id", "text", "target", "source"]
+    path = write_rows(tmp_path / "s.csv", [sentence(1)], columns=columns)
     with pytest.raises(InputError, match=r"s\.csv: line 1: missing column\(s\) 'label'"):
         load_sentences(path)
 
@@ -46,13 +47,16 @@ def test_unknown_label(tmp_path):
 def test_duplicate_sentence_id(tmp_path):
     rows = [sentence(1), sentence(2)]
     rows[1]["sentence_id"] = "s1"
-    with pytest.raises(InputError, match=r"row 2 \(line 3\), column 'sentence_id': duplicate sentence_id 's1' \(first used in row 1\)"):
+    expected = r"row 2 \(line 3\), column 'sentence_id': duplicate sentence_id 's1' \(first used in row 1\)"
+    with pytest.raises(InputError, match=expected):
         load_sentences(write_rows(tmp_path / "s.csv", rows))
 
 
 def test_same_text_with_two_labels(tmp_path):
-    rows = [sentence(1, "support", text="Ankara backs the deal."), sentence(2, "reject", text="ankara backs the deal.")]
-    with pytest.raises(InputError, match=r"row 2 \(line 3\), column 'text': same text labelled 'reject' here and 'support' in row 1"):
+    rows = [sentence(1, "support", text="Ankara backs the deal."),
+            sentence(2, "reject", text="ankara backs the deal.")]
+    expected = r"row 2 \(line 3\), column 'text': same text labelled 'reject' here and 'support' in row 1"
+    with pytest.raises(InputError, match=expected):
         load_sentences(write_rows(tmp_path / "s.csv", rows))
 
 
@@ -83,7 +87,9 @@ def test_non_utf8_names_the_line(tmp_path):
         load_sentences(path)
 
 
-@pytest.mark.parametrize("content, message", [("", "file is empty"), ("doc_id,sentence_id,text,label,target,source\n", "no data rows")])
+@pytest.mark.parametrize("content, message", [
+    ("", "file is empty"), ("doc_id,sentence_id,text,label,target,source\n", "no data rows"),
+])
 def test_empty_inputs(tmp_path, content, message):
     path = tmp_path / "s.csv"
     path.write_text(content)

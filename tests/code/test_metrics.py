@@ -4,14 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evaluate import (
-    bootstrap_intervals,
-    compute_metrics,
-    error_table,
-    per_target,
-    reliability,
-    selection_score,
-)
+from pipeline.evaluate import error_table
+from pipeline.metrics import bootstrap_intervals, compute_metrics, per_target, reliability, selection_score
 
 CLASSES = np.array(["neutral", "reject", "support"])
 
@@ -93,7 +87,8 @@ def test_calibration_error_is_zero_when_confidence_matches_accuracy_and_large_wh
 
 
 def test_per_target_metrics():
-    test = pd.DataFrame({"target": ["a", "a", "b", "b"], "label": ["support", "reject", "neutral", "support"]})
+    test = pd.DataFrame({"target": ["a", "a", "b", "b"],
+                         "label": ["support", "reject", "neutral", "support"]})
     result = per_target(test, ["support", "reject", "support", "support"])
     assert result["a"]["accuracy"] == 1.0 and result["a"]["n"] == 2
     assert result["b"]["accuracy"] == 0.5

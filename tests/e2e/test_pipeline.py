@@ -14,22 +14,25 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from pipeline.checklist import CHECKS
 from pipeline.scoring import load_model
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.e2e
 
-PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", ".gitignore",
-                 "data/annotation"]
+PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
+                 ".gitignore", "data/annotation"]
 FIXTURE_ARTICLES = 16
 STAGES = ("corpus", "prepare", "featurize", "train", "evaluate", "log")
 
 
 def command_env(project: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME")}
+    inherited = ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME")
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # stages run `python`
     env.update(MLFLOW_DISABLE_TELEMETRY="true", DVC_NO_ANALYTICS="true", GIT_AUTHOR_NAME="e2e",
-               GIT_AUTHOR_EMAIL="e2e@example.org", GIT_COMMITTER_NAME="e2e", GIT_COMMITTER_EMAIL="e2e@example.org")
+               GIT_AUTHOR_EMAIL="e2e@example.org", GIT_COMMITTER_NAME="e2e",
+               GIT_COMMITTER_EMAIL="e2e@example.org")
     return env
 
 
@@ -84,22 +87,29 @@ def project(tmp_path_factory) -> Path:
     return project
 
 
-def test_first_repro_runs_every_stage_and_writes_the_outputs(project):
+def declared_outputs() -> list[str]:
+    """Every output dvc.yaml declares: stage outs, top-level metrics and the plots' data files."""
+    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    outs = [next(iter(out)) if isinstance(out, dict) else out for stage in spec["stages"].values()
+            for out in stage.get("outs", [])]
+    plots = [path for plot in spec["plots"] for definition in plot.values() for path in definition["y"]]
+    return outs + spec["metrics"] + plots
+
+
+def test_first_repro_runs_every_stage_and_writes_every_declared_output(project):
     assert stages_run((project / "first_repro.log").read_text()) == set(STAGES)
-    for path in ["data/prepared/train.csv", "data/prepared/test.csv", "data/features/tfidf.skops",
-                 "data/features/train_tfidf.npz", "data/features/train_embeddings.npy", "models/stance_model.skops",
-                 "reports/search.json", "reports/metrics.json", "reports/per_class.json", "reports/per_target.json",
-                 "reports/errors.csv", "reports/report.md", "reports/plots/confusion.csv",
-                 "reports/plots/reliability.csv", "reports/figures/confusion_matrix.png",
-                 "reports/figures/precision_recall.png", "reports/figures/reliability.png",
-                 "reports/corpus_stats.json", "reports/mlflow_run.json", "dvc.lock"]:
+    for path in declared_outputs():
+        target = project / path
+        assert target.is_file() or (target.is_dir() and any(target.iterdir())), path
+    for path in ("models/stance_model.skops", "models/search.json", "reports/eval/report.md",
+                 "reports/eval/figures/reliability.png", "dvc.lock"):
         assert (project / path).is_file(), path
-    metrics = yaml.safe_load((project / "reports/metrics.json").read_text())
+    metrics = yaml.safe_load((project / "reports/eval/metrics.json").read_text())
     assert metrics["macro_f1_ci_low"] <= metrics["macro_f1"] <= metrics["macro_f1_ci_high"]
     assert metrics["f_avg_ci_low"] <= metrics["f_avg"] <= metrics["f_avg_ci_high"]
     assert 0 <= metrics["ece"] <= 1
-    assert set(metrics["behaviour"]) == {"actor_swap", "negation", "furniture"}
-    report = (project / "reports/report.md").read_text()
+    assert set(metrics["behaviour"]) == {check.name for check in CHECKS}
+    report = (project / "reports/eval/report.md").read_text()
     for section in ("Headline numbers", "Per target", "Behaviour checks", "most confident errors",
                     "Features that drive each label", "Model search"):
         assert section in report
@@ -107,7 +117,7 @@ def test_first_repro_runs_every_stage_and_writes_the_outputs(project):
 
 
 def test_search_never_reads_the_test_split_and_folds_keep_articles_whole(project):
-    search = yaml.safe_load((project / "reports/search.json").read_text())
+    search = yaml.safe_load((project / "models/search.json").read_text())
     train = pd.read_csv(project / "data/prepared/train.csv")
     assert search["cv_folds"] == min(5, train["doc_id"].nunique())
     assert all(len(c["fold_scores"]) == search["cv_folds"] for c in search["candidates"])
@@ -115,16 +125,16 @@ def test_search_never_reads_the_test_split_and_folds_keep_articles_whole(project
 
 def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(project):
     (run,) = runs(project)
-    metrics = yaml.safe_load((project / "reports/metrics.json").read_text())
+    metrics = yaml.safe_load((project / "reports/eval/metrics.json").read_text())
     assert run.data.metrics["f_avg"] == pytest.approx(metrics["f_avg"])
     assert run.data.metrics["macro_f1"] == pytest.approx(metrics["macro_f1"])
-    per_class = yaml.safe_load((project / "reports/per_class.json").read_text())
+    per_class = yaml.safe_load((project / "reports/eval/per_class.json").read_text())
     assert run.data.metrics["per_class.reject.f1"] == pytest.approx(per_class["reject"]["f1"])
     assert run.data.metrics["macro_f1_ci_low"] == pytest.approx(metrics["macro_f1_ci_low"])
     assert run.data.params["featurize.tfidf.word_ngram_max"] == "2"
     assert run.data.params["train.family"] == "tfidf-logreg"
     assert run.data.params["mlflow.experiment_name"] == "stance-classification"
-    search = yaml.safe_load((project / "reports/search.json").read_text())
+    search = yaml.safe_load((project / "models/search.json").read_text())
     assert run.data.params["chosen.C"] == str(search["chosen"]["C"])
 
     candidates = children(project, run.info.run_id)
@@ -224,9 +234,11 @@ def test_bad_data_fails_clearly_and_the_last_good_outputs_come_back(project):
     good = raw.read_text(encoding="utf-8")
     split_before = (project / "data/prepared/train.csv").read_bytes()
     lines = good.splitlines(keepends=True)
-    lines[3] = lines[3].replace(",neutral,", ",Neutral,").replace(",support,", ",Support,").replace(",reject,", ",Reject,")
+    for label in ("neutral", "support", "reject"):
+        lines[3] = lines[3].replace(f",{label},", f",{label.title()},")
     raw.write_text("".join(lines), encoding="utf-8")
-    result = subprocess.run(["dvc", "repro"], cwd=project, env=command_env(project), capture_output=True, text=True)
+    result = subprocess.run(["dvc", "repro"], cwd=project, env=command_env(project), capture_output=True,
+                            text=True)
     assert result.returncode != 0
     assert "data/raw/sentences.csv: 1 problem(s) with the data" in result.stderr
     assert "row 3 (line 4), column 'label': unknown label" in result.stderr

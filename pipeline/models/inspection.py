@@ -1,0 +1,39 @@
+"""What a fitted model uses, and which features drive its labels (for the report)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.pipeline import Pipeline
+
+from pipeline.models.families import RAW_TEXT
+
+
+def runs_minilm(model: Pipeline) -> bool:
+    """Whether the model calls MiniLM when it scores (and so needs the `embeddings` extra)."""
+    features = model.named_steps["features"]
+    return features == RAW_TEXT or features.embedder is not None
+
+
+def linear_weights(classifier) -> np.ndarray | None:
+    """(labels x features) weights of a fitted linear classifier, or None when it has none."""
+    if isinstance(classifier, CalibratedClassifierCV):
+        return np.mean([c.estimator.coef_ for c in classifier.calibrated_classifiers_], axis=0)
+    return getattr(classifier, "coef_", None)
+
+
+def top_features(model: Pipeline, k: int = 15) -> dict[str, list[tuple[str, float]]]:
+    """The k readable features that push hardest toward each label (shared block, no embeddings)."""
+    features, classifier = model.named_steps["features"], model.named_steps["classifier"]
+    weights = linear_weights(classifier)
+    if weights is None or features == RAW_TEXT or features.tfidf is None:
+        return {}
+    names = features.get_feature_names_out()
+    readable = [i for i, name in enumerate(names) if "|" not in name and not name.startswith("embedding_")]
+    if weights.shape[0] == 1:  # binary problems keep one row of weights
+        weights = np.vstack([-weights[0], weights[0]])
+    top = {}
+    for row, label in enumerate(classifier.classes_):
+        order = sorted(readable, key=lambda i: -weights[row, i])[:k]
+        top[str(label)] = [(str(names[i]), round(float(weights[row, i]), 4)) for i in order]
+    return top
