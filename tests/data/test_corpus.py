@@ -21,22 +21,27 @@ def raw():
     return pd.read_csv(CORPUS, dtype=str, keep_default_na=False)
 
 
-def test_corpus_meets_the_contract_and_the_size(corpus, raw):
-    assert len(corpus) == len(raw) >= 2000
-    assert corpus["doc_id"].nunique() >= 100
+def test_corpus_meets_the_contract_and_the_size(corpus):
+    assert len(corpus) >= 3500
+    assert corpus["doc_id"].nunique() >= 190
     assert set(corpus["target"]) == TARGETS
 
 
 @pytest.mark.parametrize("label, low, high", [
-    ("neutral", 0.40, 0.60), ("reject", 0.20, 0.35), ("support", 0.15, 0.30),
+    ("neutral", 0.55, 0.70), ("reject", 0.15, 0.30), ("support", 0.15, 0.25),
 ])
 def test_label_shares_are_within_the_agreed_ranges(corpus, label, low, high):
     assert low <= (corpus["label"] == label).mean() <= high
 
 
-def test_no_exact_duplicates_and_few_near_duplicates(raw):
+def test_repeated_lines_are_page_furniture_or_a_headline_repeated_on_its_page(raw):
+    """Real pages repeat their headline in breadcrumbs and link lists, and share furniture lines ("Most
+    read"); the data contract keeps one copy of each. Nothing else may repeat."""
     normalized = raw["text"].str.casefold().str.split().str.join(" ")
-    assert not normalized.duplicated().any()
+    for _, rows in raw[normalized.duplicated(keep=False)].groupby(normalized):
+        same_page_headline = rows["doc_id"].nunique() == 1 and "headline" in set(rows["part"])
+        assert same_page_headline or set(rows["part"]) == {"furniture"}, rows["sentence_id"].tolist()
+        assert rows["label"].nunique() == 1
     assert near_duplicate_rate(raw) < 0.01
 
 
