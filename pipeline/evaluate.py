@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_curve
 
-from pipeline import LABELS, model_io
+from pipeline import LABELS, model_io, realnews
 from pipeline.checklist import run_checks
 from pipeline.data import read_split
 from pipeline.files import atomic_dir, atomic_path, read_json, write_csv, write_json, write_text
@@ -137,6 +137,15 @@ def main() -> None:
     curves = precision_recall_points(y_true, proba, classes)
     errors = error_table(test, y_pred, proba, classes)
     by_target = per_target(test, y_pred)
+    real_news = realnews.locate(params.real_news)
+    real_confusion = None
+    if real_news is None:
+        log.info("real-news figures skipped: no %s in %s", realnews.FILE, params.real_news)
+    else:
+        metrics["real"] = realnews.evaluate(model, realnews.load(real_news), params.bootstrap_resamples,
+                                            params.random_state)
+        metrics["real"]["gap_macro_f1"] = metrics["macro_f1"] - metrics["real"]["macro_f1"]
+        real_confusion = metrics["real"].pop("confusion")
 
     with atomic_dir(args.out) as out:
         write_csv(out / PLOTS / "confusion.csv", pd.DataFrame({"actual": y_true, "predicted": y_pred}))
@@ -145,7 +154,8 @@ def main() -> None:
         write_csv(out / PLOTS / "reliability.csv", calibration)
         save_figures(y_true, y_pred, curves, calibration, metrics, out / FIGURES)
         write_csv(out / "errors.csv", errors)
-        report = render_report(metrics, by_target, errors, top_features(model), search, FIGURES)
+        report = render_report(metrics, by_target, errors, top_features(model), search, FIGURES,
+                               real_confusion)
         write_text(out / "report.md", report)
         write_json(out / "per_class.json", rounded(metrics.pop("per_class")))
         write_json(out / "per_target.json", rounded(by_target))

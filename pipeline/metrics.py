@@ -56,11 +56,22 @@ def compute_metrics(y_true, y_pred, proba: np.ndarray, classes) -> dict:
     }
 
 
+def scores(y_true, y_pred) -> dict[str, float]:
+    """Every score an interval can be asked for: accuracy, macro_f1, f_avg and f1.<label>."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    f1 = _f1_by_label(y_true, y_pred)
+    return {
+        "accuracy": float(np.mean(y_true == y_pred)),
+        "macro_f1": float(np.mean(f1)),
+        "f_avg": float(np.mean([f1[LABELS.index(label)] for label in STANCE_LABELS])),
+        **{f"f1.{label}": float(f1[i]) for i, label in enumerate(LABELS)},
+    }
+
+
 def bootstrap_intervals(y_true, y_pred, articles, n_resamples: int, random_state: int,
                         metrics=("macro_f1", "f_avg")) -> dict[str, tuple[float, float]]:
-    """95% percentile intervals from resampling whole test articles with replacement.
-
-    Sentences of one article are not independent; resampling articles keeps that in the interval.
+    """95% percentile intervals of `metrics` (names of `scores`) from resampling whole articles with
+    replacement. Sentences of one article are not independent; resampling articles keeps that in the interval.
     """
     y_true, y_pred, articles = np.asarray(y_true), np.asarray(y_pred), np.asarray(articles)
     rows_of = [np.flatnonzero(articles == a) for a in pd.unique(articles)]
@@ -68,8 +79,9 @@ def bootstrap_intervals(y_true, y_pred, articles, n_resamples: int, random_state
     draws = {metric: [] for metric in metrics}
     for _ in range(n_resamples):
         rows = np.concatenate([rows_of[i] for i in rng.integers(0, len(rows_of), len(rows_of))])
+        drawn = scores(y_true[rows], y_pred[rows])
         for metric in metrics:
-            draws[metric].append(selection_score(metric, y_true[rows], y_pred[rows]))
+            draws[metric].append(drawn[metric])
     return {m: (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))) for m, d in draws.items()}
 
 

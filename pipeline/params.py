@@ -95,6 +95,7 @@ class EvaluateParams(Section):
     bootstrap_resamples: int = Field(ge=100, description="resamples of test articles for the 95% intervals")
     calibration_bins: int = Field(ge=2)
     random_state: int
+    real_news: str = Field(min_length=1, description="folder of realnews-dev; skipped when absent")
 
 
 class MlflowParams(Section):

@@ -21,8 +21,41 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _interval(values: dict, name: str) -> str:
+    return f"{values[name + '_ci_low']:.3f} – {values[name + '_ci_high']:.3f}"
+
+
+def real_news_section(real: dict | None, confusion: list[list[int]] | None) -> list[str]:
+    """How the model transfers to real coverage (realnews-dev), or a line saying it was not measured."""
+    if real is None:
+        return ["## Real news (realnews-dev)",
+                "Not measured: realnews-dev was not found (see `evaluate.real_news` in params.yaml)."]
+    return [
+        "## Real news (realnews-dev)",
+        f"Real published coverage of our targets ({real['n_test']} confident sentences of "
+        f"{real['n_articles']} articles; never trained on). Intervals resample whole articles. The gap is "
+        "own test minus real news.",
+        markdown_table(["metric", "value", "95% interval"], [
+            ["macro-F1", f"{real['macro_f1']:.3f}", _interval(real, "macro_f1")],
+            ["f_avg", f"{real['f_avg']:.3f}", _interval(real, "f_avg")],
+            ["accuracy", f"{real['accuracy']:.3f}", ""],
+            ["gap in macro-F1 (own test − real)", f"{real['gap_macro_f1']:+.3f}", ""],
+            ["macro-F1 on all rows (not only confident)", f"{real['all_rows_macro_f1']:.3f}", ""],
+            ["neutral page furniture left neutral", f"{real['furniture_neutral']:.1%}", ""],
+        ]),
+        markdown_table(["label", "precision", "recall", "F1", "F1 95% interval", "n"], [
+            [label, *(f"{real['per_class'][label][k]:.3f}" for k in ("precision", "recall", "f1")),
+             _interval(real["per_class"][label], "f1"), real["per_class"][label]["n"]] for label in LABELS
+        ]),
+        "Confusion matrix (rows: actual, columns: predicted):",
+        markdown_table(["actual \\ predicted", *LABELS], [
+            [label, *row] for label, row in zip(LABELS, confusion, strict=True)
+        ]),
+    ]
+
+
 def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dict, search: dict,
-                  figures: str) -> str:
+                  figures: str, real_confusion: list[list[int]] | None = None) -> str:
     """The page; `figures` is the folder of the PNG figures relative to the report."""
     def figure(name: str) -> str:
         return f"{figures}/{name}"
@@ -32,15 +65,13 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
         "# Stance model evaluation",
         f"Model family **{search['family']}** with {chosen}, chosen by {search['cv_folds']}-fold "
         f"cross-validation grouped by article on the training split ({search['metric']}). "
-        "Everything below is measured once, "
-        f"on the {metrics['n_test']} sentences of the held-out test articles.",
+        f"Everything below is measured once, on the {metrics['n_test']} sentences of the held-out test "
+        "articles, except the real-news section.",
         "## Headline numbers",
         "Intervals are 95% bootstrap intervals over test articles (articles resampled with replacement).",
         markdown_table(["metric", "value", "95% interval"], [
-            ["macro-F1", f"{metrics['macro_f1']:.3f}",
-             f"{metrics['macro_f1_ci_low']:.3f} – {metrics['macro_f1_ci_high']:.3f}"],
-            ["f_avg (mean F1 of support and reject)", f"{metrics['f_avg']:.3f}",
-             f"{metrics['f_avg_ci_low']:.3f} – {metrics['f_avg_ci_high']:.3f}"],
+            ["macro-F1", f"{metrics['macro_f1']:.3f}", _interval(metrics, "macro_f1")],
+            ["f_avg (mean F1 of support and reject)", f"{metrics['f_avg']:.3f}", _interval(metrics, "f_avg")],
             ["accuracy", f"{metrics['accuracy']:.3f}", ""],
             ["expected calibration error", f"{metrics['ece']:.3f}", ""],
         ]),
@@ -49,6 +80,7 @@ def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dic
             [label, *(f"{metrics['per_class'][label][k]:.3f}" for k in PER_LABEL),
              metrics["per_class"][label]["n"]] for label in LABELS
         ]),
+        *real_news_section(metrics.get("real"), real_confusion),
         "## Per target",
         markdown_table(["target", "macro-F1", "f_avg", "accuracy", "n"], [
             [target, f"{m['macro_f1']:.3f}", f"{m['f_avg']:.3f}", f"{m['accuracy']:.3f}", m["n"]]
