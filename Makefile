@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro lint test ui bench bench-transfer bench-public
+.PHONY: setup repro lint test ui bench bench-transfer bench-public bench-real
 
 setup: $(INSTALLED)
 
@@ -37,8 +37,11 @@ ui: setup  ## MLflow UI on http://127.0.0.1:5000
 bench: setup  ## scoring speed and memory of models/stance_model.skops
 	python bench/scoring.py
 
-bench-transfer: setup  ## leave-one-writer-out and leave-one-style-out on our corpus -> bench/transfer_results.md
+bench-transfer: setup  ## leave one writer / style out, and real news: chooses the default -> bench/transfer_results.md
 	python bench/transfer.py
 
 bench-public: setup  ## every model family on the public benchmarks under ../shared/benchmarks -> bench/public_results.md
 	python bench/public.py
+
+bench-real: setup  ## every model family on realnews-dev, with intervals -> bench/real_results.md
+	python bench/real.py
