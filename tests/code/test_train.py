@@ -27,7 +27,9 @@ def training_frame(n_articles: int = 12) -> pd.DataFrame:
 
 
 def training_data(frame) -> TrainingData:
-    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), load_params(PARAMS).featurize)
+    """TF-IDF blocks only (no MiniLM), as featurize writes them with embeddings disabled."""
+    params = override(load_params(PARAMS), {"featurize.embeddings.enabled": False})
+    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params.featurize)
     return TrainingData(frame, tfidf, matrix.tocsr(), embeddings)
 
 

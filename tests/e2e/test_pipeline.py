@@ -131,8 +131,10 @@ def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(pro
     per_class = yaml.safe_load((project / "reports/eval/per_class.json").read_text())
     assert run.data.metrics["per_class.reject.f1"] == pytest.approx(per_class["reject"]["f1"])
     assert run.data.metrics["macro_f1_ci_low"] == pytest.approx(metrics["macro_f1_ci_low"])
-    assert run.data.params["featurize.tfidf.word_ngram_max"] == "2"
-    assert run.data.params["train.family"] == "tfidf-logreg"
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    word_ngram_max = params["featurize"]["tfidf"]["word_ngram_max"]
+    assert run.data.params["featurize.tfidf.word_ngram_max"] == str(word_ngram_max)
+    assert run.data.params["train.family"] == params["train"]["family"]
     assert run.data.params["mlflow.experiment_name"] == "stance-classification"
     search = yaml.safe_load((project / "models/search.json").read_text())
     assert run.data.params["chosen.C"] == str(search["chosen"]["C"])
