@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro lint test ui bench bench-transfer bench-public bench-real
+.PHONY: setup repro lint test ui bench bench-transfer bench-public bench-real bench-levers
 
 setup: $(INSTALLED)
 
@@ -19,11 +19,11 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,embeddings]"
 	@touch $@
 
-# DVC clears a stage's outputs before running it; if a stage fails, put the last good ones back.
+# DVC clears a stage's outputs before running it; if a stage fails or is interrupted, the last good ones
+# are put back (pipeline/repro.py).
 repro: setup  ## train, evaluate and log to MLflow, then print the test metrics
-	@dvc repro || { status=$$?; echo "make repro: dvc repro failed; restoring the last good outputs (dvc checkout)" >&2; \
-		dvc checkout --quiet; exit $$status; }
-	dvc metrics show reports/metrics.json
+	@python -m pipeline.repro
+	dvc metrics show reports/eval/metrics.json
 
 lint: setup  ## ruff (pyflakes, import order, pyupgrade, bugbear), configured in pyproject.toml
 	ruff check pipeline tests bench
@@ -45,3 +45,6 @@ bench-public: setup  ## every model family on the public benchmarks under ../sha
 
 bench-real: setup  ## every model family on realnews-dev, with intervals -> bench/real_results.md
 	python bench/real.py
+
+bench-levers: setup  ## corpus, family, class weights, prior shift: real news over 5 splits -> bench/levers_results.md
+	python bench/levers.py

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import pandas as pd
 
-from pipeline.files import write_text
+from pipeline.files import InputError, write_text
 from pipeline.stage import run
 
 TABLE_TEXT_WIDTH = 70
@@ -35,28 +36,51 @@ def emit(text: str, path: str | None) -> None:
         write_text(path, text)
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every output is checked before any input is read or anything is written."""
+    if args.summary and args.format == "table":
+        raise InputError("--summary needs --format csv or jsonl (the table format prints the summary below "
+                         "the sentences)")
+    outputs = [path for path in (args.output, args.summary) if path and path != "-"]
+    if len(set(outputs)) < len(outputs):
+        raise InputError(f"{outputs[0]}: -o and --summary name the same file")
+    for path in outputs:
+        if Path(path).is_dir():
+            raise InputError(f"{path}: is a directory; give a file name to write")
+
+
 def cmd_score(args: argparse.Namespace) -> None:
     from pipeline import scoring
 
+    check_outputs(args)
     documents = [scoring.read_input(source, args.text_column) for source in args.inputs]
     model = scoring.load_model(args.model)
     scored = scoring.score(model, documents, args.target)
     summary = scoring.summarize(scored)
     if args.format == "table":
         emit(render(scored, "table") + "\nPer document:\n" + render(summary, "table"), args.output)
-    else:
-        emit(render(scored, args.format), args.output)
-        if args.summary:
-            emit(render(summary, args.format), args.summary)
-        elif not args.quiet:
-            print("Per document:\n" + render(summary, "table"), file=sys.stderr, end="")
+        return
+    rows, per_document = render(scored, args.format), render(summary, args.format)
+    emit(rows, args.output)
+    if args.summary:
+        emit(per_document, args.summary)
+    elif not args.quiet:
+        print("Per document:\n" + render(summary, "table"), file=sys.stderr, end="")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
+    """The checks `dvc repro` makes before any stage writes: the same verdict on the same file."""
     from pipeline import LABELS
     from pipeline.data import load_sentences
+    from pipeline.params import load_params
+    from pipeline.splits import check_trainable
 
     sentences = load_sentences(args.path)
+    if Path(args.params).is_file():
+        check_trainable(sentences, load_params(args.params).prepare.test_size, args.path)
+    else:
+        print(f"note: no {args.params}, so whether there are enough articles to split was not checked",
+              file=sys.stderr)
     counts = sentences["label"].value_counts().reindex(LABELS, fill_value=0)
     print(
         f"{args.path}: OK, {len(sentences)} sentences in {sentences['doc_id'].nunique()} articles "
@@ -95,6 +119,8 @@ def parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a labelled-sentence CSV against the data contract")
     validate.add_argument("path")
+    validate.add_argument("--params", default="params.yaml",
+                          help="params.yaml whose prepare.test_size decides how many articles are needed")
     validate.set_defaults(handler=cmd_validate)
 
     promote = commands.add_parser("promote", help="point the 'champion' alias at a registered model version")

@@ -43,7 +43,7 @@ def load_sentences(path: str | Path) -> pd.DataFrame:
     text = read_utf8(path)
     if not text.strip():
         raise InputError(f"{path}: file is empty, expected a header with columns {', '.join(COLUMNS)}")
-    header, rows = read_csv_rows(text)
+    header, rows = read_csv_rows(text, str(path))
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(
@@ -62,6 +62,9 @@ def load_sentences(path: str | Path) -> pd.DataFrame:
             continue
         record = {c: row.values[c] for c in COLUMNS}
         row_problems = [f"{row.where(c)}: empty value" for c in COLUMNS if not record[c]]
+        if "\n" in record["text"]:
+            row_problems.append(f"{row.where('text')}: the sentence runs over several lines; a quote opened "
+                                "in this row is probably not closed")
         label = record["label"]
         if label and label not in LABELS:
             row_problems.append(

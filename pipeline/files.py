@@ -21,6 +21,10 @@ def repo_root() -> Path:
     return Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
 
 
+# The longest CSV field read: a whole article in one cell fits; larger is a mistake, reported with its line.
+CSV_FIELD_LIMIT = 16 * 2**20
+
+
 class InputError(Exception):
     """Bad user input (file, row, column, problem); reported without a traceback, exit status 1."""
 
@@ -38,14 +42,20 @@ def read_utf8(path: str | Path) -> str:
 
 
 def decode_utf8(raw: bytes, name: str) -> str:
+    """UTF-8 text; a byte that is not UTF-8 or a NUL byte (binary data, UTF-16) is an error with its line."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise InputError(
             f"{name}: line {line}: byte 0x{raw[err.start]:02x} is not valid UTF-8 "
             "(save the file as UTF-8)"
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise InputError(f"{name}: line {line}: NUL byte (a binary file, or text saved as UTF-16?)")
+    return text
 
 
 def _mode_for(path: Path, is_dir: bool) -> int:
@@ -129,16 +139,31 @@ class CsvRow:
         return f"{place}, column '{column}'" if column else place
 
 
-def read_csv_rows(text: str) -> tuple[list[str], list[CsvRow]]:
-    """Header and rows of CSV text, with the line numbers pandas does not keep."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(reader, [])]
+def read_csv_rows(text: str, name: str) -> tuple[list[str], list[CsvRow]]:
+    """Header and rows of CSV text, with the line numbers pandas does not keep. `name` (the file) prefixes
+    the errors for a field longer than CSV_FIELD_LIMIT and for a quote that is never closed."""
+    csv.field_size_limit(CSV_FIELD_LIMIT)  # the module's default, 128 KiB, is less than a long article
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[CsvRow] = []
-    line = reader.line_num
-    for number, fields in enumerate(reader, start=1):
-        start, line = line + 1, reader.line_num
-        if not fields:  # blank line
-            continue
-        values = {name: value.strip() for name, value in zip(header, fields, strict=False)}  # counted below
-        rows.append(CsvRow(number, start, values, len(fields)))
+    line = 0
+    try:
+        header = [column.strip() for column in next(reader, [])]
+        line = reader.line_num
+        for number, fields in enumerate(reader, start=1):
+            start, line = line + 1, reader.line_num
+            if not fields:  # blank line
+                continue
+            if len(fields) != len(header) and line > start:
+                # An opening quote that is never closed swallows the lines after it into one field.
+                raise InputError(f"{name}: line {start}: a quoted field that starts on this line is not "
+                                 f"closed (the row runs on to line {line}); check the quotes in this row")
+            values = {column: value.strip() for column, value in zip(header, fields, strict=False)}
+            rows.append(CsvRow(number, start, values, len(fields)))
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            raise InputError(f"{name}: line {line + 1}: a quoted field that starts in this row is never "
+                             "closed; check the quotes in this row") from None
+        limit = CSV_FIELD_LIMIT // 2**20
+        raise InputError(f"{name}: line {line + 1}: {err} (a field over {limit} MiB, or a broken "
+                         "quote)") from None
     return header, rows

@@ -15,7 +15,7 @@ from pipeline.files import read_json, write_json
 from pipeline.models.families import load_model
 from pipeline.params import load_params
 from pipeline.stage import argument_parser, run
-from pipeline.tracking import REGISTERED_MODEL, record_run
+from pipeline.tracking import REGISTERED_MODEL, record_run, talking_to_mlflow
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,11 @@ def main() -> None:
     search = read_json(models / model_io.SEARCH_REPORT_FILE)
     chosen = search["candidates"][search["best"]]
     metrics = {**evaluation_metrics(evaluation), f"cv_{search['metric']}": chosen["mean"]}
-    record = record_run(
-        params.mlflow.experiment_name, params.model_dump(), search, metrics,
-        load_model(models / model_io.MODEL_FILE), read_split(args.prepared, "train"),
-        read_split(args.prepared, "test"), evaluation, args.raw,
-    )
+    model_file = models / model_io.MODEL_FILE
+    train, test = read_split(args.prepared, "train"), read_split(args.prepared, "test")
+    with talking_to_mlflow("cannot record the run"):
+        record = record_run(params.mlflow.experiment_name, params.model_dump(), search, metrics,
+                            load_model(model_file), model_file, train, test, evaluation, args.raw)
     write_json(args.out, record)
     logger.info("MLflow run %s (%s), %s version %s", record["run_id"], record["run_name"], REGISTERED_MODEL,
                 record["model_version"])

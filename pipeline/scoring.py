@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 from dataclasses import dataclass
@@ -22,12 +23,16 @@ from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
 from pipeline.models.families import load_model as load_model_file
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MODEL = Path("models") / model_io.MODEL_FILE
 OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
 _URI = re.compile(r"^[A-Za-z][\w+.-]+:/")  # models:/..., runs:/..., but not C:/...
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = tuple(".!?:;\"'”’)")
 WRAP_WIDTH = 60  # a line this long that stops mid-sentence was wrapped, not a headline
+SEGMENT_WINDOW = 5_000  # characters pysbd reads at once
+LONG_SENTENCE_WORDS = 300  # a "sentence" this long is worth a warning
 
 
 def load_model(model: str | Path | None = None):
@@ -51,11 +56,29 @@ def _unwrap(paragraph: str) -> str:
     starts in lower case or the line is as long as wrapped text usually is.
     """
     lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
-    text = lines[0] if lines else ""
+    parts = lines[:1]
     for previous, line in zip(lines, lines[1:], strict=False):
         wrapped = not previous.endswith(_SENTENCE_END) and (line[0].islower() or len(previous) >= WRAP_WIDTH)
-        text += (" " if wrapped else "\n") + line
-    return text
+        parts.append((" " if wrapped else "\n") + line)
+    return "".join(parts)
+
+
+def _segment(segmenter: pysbd.Segmenter, text: str) -> list[str]:
+    """pysbd's sentences of `text`, a window at a time: its cost grows much faster than the length of what
+    it reads, so a one-paragraph book would take minutes. All but the last sentence of a window are final;
+    the last is read again with what follows. pysbd (clean=False) keeps every character, so the sentences
+    join back into the text."""
+    sentences: list[str] = []
+    while len(text) > SEGMENT_WINDOW:
+        window = segmenter.segment(text[:SEGMENT_WINDOW])
+        if len(window) > 1:
+            finished = window[:-1]
+        else:  # no sentence end in a whole window: cut at its last space
+            cut = text.rfind(" ", 0, SEGMENT_WINDOW)
+            finished = [text[:cut if cut > 0 else SEGMENT_WINDOW]]
+        sentences.extend(finished)
+        text = text[sum(map(len, finished)):]
+    return sentences + segmenter.segment(text)
 
 
 def split_sentences(article: str) -> list[str]:
@@ -63,7 +86,7 @@ def split_sentences(article: str) -> list[str]:
     segmenter = pysbd.Segmenter(language="en", clean=False)
     sentences = []
     for paragraph in _PARAGRAPH_BREAK.split(article.replace("\r\n", "\n")):
-        sentences.extend(s.strip() for s in segmenter.segment(_unwrap(paragraph)) if s.strip())
+        sentences.extend(s.strip() for s in _segment(segmenter, _unwrap(paragraph)) if s.strip())
     return sentences
 
 
@@ -79,6 +102,11 @@ def read_article(name: str, text: str) -> Document:
     sentences = split_sentences(text)
     if not sentences:
         raise InputError(f"{name}: no sentences found (empty article)")
+    for number, sentence in enumerate(sentences, start=1):
+        words = len(sentence.split())
+        if words > LONG_SENTENCE_WORDS:
+            log.warning("%s: sentence %d has %d words and no sentence end; it is scored as one sentence "
+                        "(is this text, or a table or a page's code?)", name, number, words)
     return Document(name, sentences, list(range(1, len(sentences) + 1)))
 
 
@@ -89,7 +117,7 @@ def read_table(path: Path, text_column: str) -> Document:
     targets: list[str] = []
     problems = []
     if path.suffix.lower() == ".csv":
-        header, rows = read_csv_rows(text)
+        header, rows = read_csv_rows(text, str(path))
         if text_column not in header:
             raise InputError(f"{path}: line 1: no column '{text_column}' (columns: {', '.join(header)})")
         for row in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -16,10 +17,23 @@ def argument_parser(doc: str) -> argparse.ArgumentParser:
 
 
 def run(main: Callable[[], None]) -> None:
-    """Run `main` with logging set up; turn an InputError into a one-line message and exit status 1."""
+    """Run `main` with logging set up. Bad input, or a file the machine will not read or write, is one line
+    and exit status 1; Ctrl-C is one line and 130 (outputs are written atomically, so whatever was there
+    before stays); a closed pipe (`| head`) ends quietly."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         main()
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)
+    except OSError as err:  # the machine refused: a read-only folder, a full disk, a missing device
+        if err.filename is None:  # not about a file: a program error, keep its traceback
+            raise
+        print(f"error: {err.filename}: {err.strerror}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted; files already on disk were left as they were", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(141)

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
 # Before mlflow is imported: the project does not send usage telemetry.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+# A tracking server that does not answer fails in seconds, not after MLflow's 7 retries (over 4 minutes).
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -20,6 +27,8 @@ from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import Model, ModelSignature, infer_signature  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 from mlflow.types import ColSpec, Schema  # noqa: E402
+from requests.exceptions import RequestException  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from pipeline.files import InputError, repo_root  # noqa: E402
 from pipeline.models.families import TRUSTED_TYPES, load_model  # noqa: E402
@@ -30,6 +39,7 @@ from pipeline.params import flatten  # noqa: E402
 log = logging.getLogger(__name__)
 
 REGISTERED_MODEL = "stance-classifier"
+MODEL_ARTIFACT = "model"
 CHAMPION_ALIAS = "champion"
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
@@ -47,10 +57,32 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
 
 
-def connect() -> MlflowClient:
+def connect(create: bool = False) -> MlflowClient:
+    """A client of the store. Only the `log` stage creates a store (`create`); everything else reads one,
+    so a mistyped sqlite path is an error rather than a new, empty store (or a stray mlflow.db in the
+    working directory)."""
     uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not create and not path.is_file():
+            raise InputError(f"{uri}: no MLflow store there (run `dvc repro` first, or set "
+                             "MLFLOW_TRACKING_URI)")
+        if create and not path.parent.is_dir():
+            raise InputError(f"{uri}: the folder {path.parent} does not exist")
     mlflow.set_tracking_uri(uri)  # which also exports MLFLOW_TRACKING_URI to this process
     return MlflowClient(uri)
+
+
+@contextmanager
+def talking_to_mlflow(what: str):
+    """Turn any failure of the store (unknown scheme, server down, read-only database) into one line that
+    names the store."""
+    try:
+        yield
+    except MlflowException as err:
+        raise InputError(f"{what}: {tracking_uri()}: {err.message}") from None
+    except (OSError, SQLAlchemyError, RequestException) as err:
+        raise InputError(f"{what}: {tracking_uri()}: {type(err).__name__}: {err}") from None
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:
@@ -70,11 +102,9 @@ def load_logged_model(uri: str):
 
     The files are read with our own skops allowlist, not the one stored beside the model.
     """
-    connect()
-    try:
+    with talking_to_mlflow(f"cannot load {uri}"):
+        connect()
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
-    except MlflowException as err:
-        raise InputError(f"{uri}: cannot load from {tracking_uri()}: {err.message}") from None
     flavor = Model.load(local).flavors.get("sklearn")
     if flavor is None:
         raise InputError(f"{uri}: not a scikit-learn model")
@@ -82,13 +112,10 @@ def load_logged_model(uri: str):
 
 
 def promote(version_number: str, alias: str = CHAMPION_ALIAS) -> None:
-    client = connect()
-    try:
+    with talking_to_mlflow(f"cannot promote {REGISTERED_MODEL} version {version_number}"):
+        client = connect()
         client.get_model_version(REGISTERED_MODEL, version_number)
         client.set_registered_model_alias(REGISTERED_MODEL, alias, version_number)
-    except MlflowException as err:
-        raise InputError(f"cannot promote {REGISTERED_MODEL} version {version_number}: "
-                         f"{err.message}") from None
 
 
 def git_state() -> tuple[str, bool]:
@@ -117,25 +144,29 @@ def model_requirements(model) -> list[str]:
     return [f"{name}=={version(name).split('+')[0]}" for name in names]
 
 
-def log_model(model, examples: pd.DataFrame):
-    """The model, registered; `target` is an optional input column (used by target-aware models)."""
+def log_model(model, model_file: Path, examples: pd.DataFrame) -> str:
+    """The model in MLflow's scikit-learn format under the run's `model/`, registered; returns the version.
+
+    The model file inside is the DVC-tracked one, byte for byte: compressed (MLflow's own dump is an
+    uncompressed archive twenty times larger) and with the same hash everywhere. `target` is an optional
+    input column (used by target-aware models).
+    """
     frame = examples[[TEXT_COLUMN, TARGET_COLUMN]].reset_index(drop=True)
     signature = ModelSignature(
         inputs=Schema([ColSpec("string", TEXT_COLUMN), ColSpec("string", TARGET_COLUMN, required=False)]),
         outputs=infer_signature(frame, model.predict(frame)).outputs,
     )
-    return mlflow.sklearn.log_model(
-        model,
-        name="model",
-        serialization_format="skops",
-        skops_trusted_types=list(TRUSTED_TYPES),
-        signature=signature,
-        input_example=frame,
-        registered_model_name=REGISTERED_MODEL,
-        pip_requirements=model_requirements(model),
-        # Ships the package so the model loads where `pipeline` is not installed.
-        code_paths=["pipeline"],
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / MODEL_ARTIFACT
+        mlflow.sklearn.save_model(
+            model, local, serialization_format="skops", skops_trusted_types=list(TRUSTED_TYPES),
+            signature=signature, input_example=frame, pip_requirements=model_requirements(model),
+            code_paths=["pipeline"],  # ships the package: the model loads where `pipeline` is not installed
+        )
+        shutil.copyfile(model_file, local / Model.load(local).flavors["sklearn"]["pickled_model"])
+        mlflow.log_artifacts(str(local), artifact_path=MODEL_ARTIFACT)
+    uri = f"runs:/{mlflow.active_run().info.run_id}/{MODEL_ARTIFACT}"
+    return mlflow.register_model(uri, REGISTERED_MODEL).version
 
 
 def log_search(search: dict, experiment_id: str) -> None:
@@ -152,11 +183,11 @@ def log_search(search: dict, experiment_id: str) -> None:
             mlflow.set_tags({"search_candidate": str(i), "chosen": str(i == search["best"]).lower()})
 
 
-def record_run(experiment_name: str, params: dict, search: dict, metrics: dict, model, train: pd.DataFrame,
-               test: pd.DataFrame, evaluation: Path, data_path: str) -> dict:
+def record_run(experiment_name: str, params: dict, search: dict, metrics: dict, model, model_file: Path,
+               train: pd.DataFrame, test: pd.DataFrame, evaluation: Path, data_path: str) -> dict:
     """One MLflow run for a pipeline run: params, metrics, tags, datasets, the evaluation folder as artifacts,
     one child run per search candidate, and the model, registered. Returns what names the run."""
-    client = connect()
+    client = connect(create=True)
     experiment_id = ensure_experiment(client, experiment_name)
     commit, dirty = git_state()
     dvc_experiment = os.environ.get("DVC_EXP_NAME")
@@ -177,11 +208,11 @@ def record_run(experiment_name: str, params: dict, search: dict, metrics: dict, 
         mlflow.log_dict(search, "search.json")
         mlflow.log_artifacts(str(evaluation))  # report.md beside its figures/, as in the repo
         log_search(search, experiment_id)
-        logged = log_model(model, test.head(3))
+        model_version = log_model(model, model_file, test.head(3))
         return {
             "run_id": active.info.run_id,
             "run_name": run_name,
             "experiment_id": experiment_id,
-            "model_uri": f"models:/{REGISTERED_MODEL}/{logged.registered_model_version}",
-            "model_version": logged.registered_model_version,
+            "model_uri": f"models:/{REGISTERED_MODEL}/{model_version}",
+            "model_version": model_version,
         }

@@ -65,7 +65,7 @@ def test_read_utf8_names_the_line_of_a_bad_byte_and_refuses_folders(tmp_path):
 
 
 def test_csv_rows_keep_the_physical_line_of_rows_after_a_multi_line_field():
-    header, rows = read_csv_rows('text,label\n"two\nlines",neutral\n\nlast,support\n')
+    header, rows = read_csv_rows('text,label\n"two\nlines",neutral\n\nlast,support\n', "s.csv")
     assert header == ["text", "label"]
     found = [(row.number, row.line, row.values["label"]) for row in rows]
     assert found == [(1, 2, "neutral"), (3, 5, "support")]

@@ -111,6 +111,9 @@ def test_score_jsonl_input(tmp_path, model_file, capsys):
     ("header.csv", b"text\n", "header.csv: no rows to score"),
     ("bad.jsonl", b'{"text": "ok"}\n{oops\n', "bad.jsonl: line 2: not valid JSON"),
     ("doc.pdf", b"%PDF", "unsupported input type '.pdf'"),
+    ("nul.txt", b"Talks resumed.\nThe envoy\x00 left.\n", "nul.txt: line 2: NUL byte"),
+    ("quote.csv", b'id,text\n1,"Talks resumed.\n2,The envoy left.\n3,Fine.\n',
+     "quote.csv: line 2: a quoted field that starts in this row is never closed"),
 ])
 def test_bad_input_is_a_clear_error_and_leaves_output_alone(tmp_path, model_file, capsys, name, content,
                                                             message):

@@ -23,7 +23,7 @@ def test_the_default_store_is_beside_the_repository_even_inside_a_dvc_temporary_
 
 
 def test_experiments_are_created_beside_the_store_and_restored_when_deleted(store):
-    client = tracking.connect()
+    client = tracking.connect(create=True)
     experiment_id = tracking.ensure_experiment(client, "stance-test")
     assert client.get_experiment(experiment_id).artifact_location == (store / "mlruns").as_uri()
     client.delete_experiment(experiment_id)
@@ -32,6 +32,7 @@ def test_experiments_are_created_beside_the_store_and_restored_when_deleted(stor
 
 
 def test_promoting_a_version_that_does_not_exist_is_a_clear_error(store):
+    tracking.ensure_experiment(tracking.connect(create=True), "stance-test")
     with pytest.raises(InputError, match="cannot promote stance-classifier version 7"):
         tracking.promote("7")
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -16,30 +13,12 @@ from mlflow.tracking import MlflowClient
 
 from pipeline.checklist import CHECKS
 from pipeline.scoring import load_model
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import ROOT
+from tests.e2e.conftest import command_env, copy_project, sh
 
 pytestmark = pytest.mark.e2e
 
-PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
-                 ".gitignore", "data/annotation"]
-FIXTURE_ARTICLES = 16
 STAGES = ("corpus", "prepare", "featurize", "train", "evaluate", "log")
-
-
-def command_env(project: Path) -> dict[str, str]:
-    inherited = ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME")
-    env = {k: v for k, v in os.environ.items() if k not in inherited}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # stages run `python`
-    env.update(MLFLOW_DISABLE_TELEMETRY="true", DVC_NO_ANALYTICS="true", GIT_AUTHOR_NAME="e2e",
-               GIT_AUTHOR_EMAIL="e2e@example.org", GIT_COMMITTER_NAME="e2e",
-               GIT_COMMITTER_EMAIL="e2e@example.org")
-    return env
-
-
-def sh(project: Path, *args: str) -> str:
-    result = subprocess.run(args, cwd=project, env=command_env(project), capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
 
 
 def stages_run(output: str) -> set[str]:
@@ -68,21 +47,7 @@ def children(project: Path, run_id: str):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A fresh copy of the project on a small corpus (the first articles of ours), after `dvc repro`."""
-    project = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        source, target = ROOT / name, project / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target)
-    corpus = pd.read_csv(CORPUS, dtype=str, keep_default_na=False)
-    articles = corpus["doc_id"].drop_duplicates().head(FIXTURE_ARTICLES)
-    (project / "data" / "raw").mkdir(parents=True)
-    corpus[corpus["doc_id"].isin(articles)].to_csv(project / "data/raw/sentences.csv", index=False)
-    sh(project, "git", "init", "-q")
-    sh(project, "git", "add", "-A")
-    sh(project, "git", "commit", "-qm", "fixture")
+    project = copy_project(tmp_path_factory.mktemp("project"))
     project.joinpath("first_repro.log").write_text(sh(project, "dvc", "repro"))
     return project
 
@@ -169,6 +134,8 @@ def test_model_loads_from_file_and_from_mlflow_with_n_predictions_for_n_rows(pro
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
     from_registry = load_model("models:/stance-classifier/1")
     assert list(from_registry.predict(texts)) == list(from_file.predict(texts))
+    logged = Path(mlflow.artifacts.download_artifacts("models:/stance-classifier/1")) / "model.skops"
+    assert logged.read_bytes() == (project / "models/stance_model.skops").read_bytes()  # one file, one hash
 
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     pyfunc = mlflow.pyfunc.load_model("models:/stance-classifier/1")

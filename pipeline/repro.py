@@ -1,0 +1,34 @@
+"""`make repro`: run `dvc repro`, and whatever happens to it (a stage fails, Ctrl-C), leave the workspace
+holding the last good outputs.
+
+    python -m pipeline.repro [dvc repro options]
+
+DVC clears a stage's cached outputs before running it; `dvc checkout` puts back the ones dvc.lock
+records, from DVC's cache. The evaluation and the MLflow record are not cleared (they persist and are
+replaced only when complete).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+RESTORE = ["dvc", "checkout", "--quiet"]
+
+
+def repro(options: list[str]) -> int:
+    process = subprocess.Popen(["dvc", "repro", *options])
+    try:
+        status = process.wait()
+    except KeyboardInterrupt:  # DVC got the same Ctrl-C: let it stop on its own, then restore
+        process.wait()
+        status = 130
+    if status != 0:
+        why = "interrupted" if status == 130 else "dvc repro failed"
+        print(f"make repro: {why}; restoring the last good outputs ({' '.join(RESTORE)})", file=sys.stderr)
+        subprocess.run(RESTORE, check=False)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(repro(sys.argv[1:]))

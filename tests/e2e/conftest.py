@@ -1,0 +1,63 @@
+"""A copy of the project to run the real `dvc repro` in, and the shell around it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from tests.conftest import CORPUS, ROOT
+
+PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
+                 ".gitignore", "data/annotation"]
+FIXTURE_ARTICLES = 16
+
+
+def command_env(project: Path) -> dict[str, str]:
+    inherited = ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME")
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # stages run `python`
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DVC_NO_ANALYTICS="true", GIT_AUTHOR_NAME="e2e",
+               GIT_AUTHOR_EMAIL="e2e@example.org", GIT_COMMITTER_NAME="e2e",
+               GIT_COMMITTER_EMAIL="e2e@example.org")
+    return env
+
+
+def sh(project: Path, *args: str) -> str:
+    result = subprocess.run(args, cwd=project, env=command_env(project), capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def copy_project(project: Path, params: dict | None = None) -> Path:
+    """The project's pipeline on the first articles of our corpus, committed to a new git repository.
+    `params` (dotted names) changes params.yaml first."""
+    for name in PROJECT_FILES:
+        source, target = ROOT / name, project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    if params:
+        values = yaml.safe_load((project / "params.yaml").read_text())
+        for dotted, value in params.items():
+            *parents, leaf = dotted.split(".")
+            node = values
+            for key in parents:
+                node = node[key]
+            node[leaf] = value
+        (project / "params.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
+    corpus = pd.read_csv(CORPUS, dtype=str, keep_default_na=False)
+    articles = corpus["doc_id"].drop_duplicates().head(FIXTURE_ARTICLES)
+    (project / "data" / "raw").mkdir(parents=True)
+    corpus[corpus["doc_id"].isin(articles)].to_csv(project / "data/raw/sentences.csv", index=False)
+    sh(project, "git", "init", "-q")
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "commit", "-qm", "fixture")
+    return project
