@@ -57,7 +57,7 @@ def run_corpus(name: str, corpus: pd.DataFrame, real: pd.DataFrame, families: li
     params = load_params(ROOT / "params.yaml")
     train, test = split_by_article(corpus, params.prepare.test_size, params.prepare.random_state)
     rows = []
-    for family_name, model, _, seconds in fit_families(train, families, params.train.search.metric):
+    for family_name, model, _, seconds in fit_families(train, families, changes={}):  # the product's settings
         predicted = model.predict(test[[TEXT_COLUMN, TARGET_COLUMN]])
         own = selection_score("macro_f1", test["label"], predicted)
         figures = realnews.evaluate(model, real, params.evaluate.bootstrap_resamples,

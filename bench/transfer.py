@@ -85,7 +85,12 @@ class Benchmark:
     def fit_predict(self, variant: str, train_rows: np.ndarray, test: pd.DataFrame,
                     test_embeddings: np.ndarray) -> np.ndarray:
         """Fit the variant on the corpus rows `train_rows` and predict `test`, as the train stage fits."""
-        family_name, hyperparams = VARIANTS[variant]
+        classes, proba = self.fit_proba(*VARIANTS[variant], train_rows, test, test_embeddings)
+        return classes[proba.argmax(axis=1)]
+
+    def fit_proba(self, family_name: str, hyperparams: dict, train_rows: np.ndarray, test: pd.DataFrame,
+                  test_embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(classes, probabilities of `test`) from the family fitted on the corpus rows `train_rows`."""
         params = override(self.params, {"train.family": family_name}, families=HYPERPARAMETERS).train
         frame = pd.concat([self.corpus.iloc[train_rows], test], ignore_index=True)
         embeddings = np.vstack([self.embeddings[0][train_rows], test_embeddings])
@@ -93,7 +98,7 @@ class Benchmark:
         data = TrainingData(frame, tfidf, tfidf.transform(frame["text"]), embeddings)
         fit_rows, test_rows = np.arange(len(train_rows)), np.arange(len(train_rows), len(frame))
         features, classifier = fit_candidate(data, fit_rows, {"target_aware": False, **hyperparams}, params)
-        return classifier.predict(classifier_input(features, data, test_rows))
+        return classifier.classes_, classifier.predict_proba(classifier_input(features, data, test_rows))
 
     def leave_one_group_out(self, variant: str, group: pd.Series) -> dict:
         predicted = pd.Series(index=self.corpus.index, dtype=object)
