@@ -56,6 +56,14 @@ def error_table(test: pd.DataFrame, y_pred, proba: np.ndarray, classes) -> pd.Da
     return wrong.sort_values("confidence", ascending=False).drop(columns="confidence")
 
 
+HEADLINE = ("macro_f1", "f_avg", "accuracy", "ece", "real")
+
+
+def headline_first(metrics: dict) -> dict:
+    """The order `dvc exp show` and `dvc metrics diff` show: the headline figures, then the rest."""
+    return {**{k: metrics[k] for k in HEADLINE if k in metrics}, **metrics}
+
+
 def _save(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -159,7 +167,7 @@ def main() -> None:
         write_text(out / "report.md", report)
         write_json(out / "per_class.json", rounded(metrics.pop("per_class")))
         write_json(out / "per_target.json", rounded(by_target))
-        write_json(out / "metrics.json", rounded(metrics))
+        write_json(out / "metrics.json", rounded(headline_first(metrics)))
     log.info(
         "test: accuracy %.3f, macro-F1 %.3f [%.3f, %.3f], f_avg %.3f [%.3f, %.3f], ECE %.3f on %d sentences",
         metrics["accuracy"], metrics["macro_f1"], *intervals["macro_f1"], metrics["f_avg"],

@@ -22,6 +22,7 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
 
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
 from dvc_data.hashfile.hash import file_md5  # noqa: E402  # the hash dvc.lock records
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import Model, ModelSignature, infer_signature  # noqa: E402
@@ -40,6 +41,12 @@ log = logging.getLogger(__name__)
 
 REGISTERED_MODEL = "stance-classifier"
 MODEL_ARTIFACT = "model"
+EXPERIMENT_DESCRIPTION = """Stance classifiers (support / reject / neutral toward a political arrangement),
+one run per `dvc repro` that produced a new model or evaluation. Headline metrics: `macro_f1`, `f_avg` (mean
+F1 of support and reject), `accuracy` and `ece` on the held-out test articles, and `real.macro_f1` /
+`real.f_avg` on real news when realnews-dev was there. Each run's children are the candidates of its
+grouped-CV search; its artifacts hold the evaluation report (report.md), the plots and the model."""
+HEADLINE_METRICS = ("macro_f1", "f_avg", "accuracy", "ece", "real.macro_f1", "real.f_avg")
 CHAMPION_ALIAS = "champion"
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
@@ -86,15 +93,21 @@ def talking_to_mlflow(what: str):
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:
+    """The experiment, created or restored, marked as model training (MLflow 3 would open it as a GenAI
+    app, on an empty traces page) and described."""
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         # In the default store, artifacts go beside it; MLflow would record a cwd-relative ./mlruns.
         default_store = client.tracking_uri == default_tracking_uri()
         location = (repo_root() / "mlruns").as_uri() if default_store else None
-        return client.create_experiment(name, artifact_location=location)
-    if experiment.lifecycle_stage == "deleted":
-        client.restore_experiment(experiment.experiment_id)
-    return experiment.experiment_id
+        experiment_id = client.create_experiment(name, artifact_location=location)
+    else:
+        experiment_id = experiment.experiment_id
+        if experiment.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment_id)
+    client.set_experiment_tag(experiment_id, "mlflow.experimentKind", "custom_model_development")
+    client.set_experiment_tag(experiment_id, "mlflow.note.content", EXPERIMENT_DESCRIPTION)
+    return experiment_id
 
 
 def load_logged_model(uri: str):
@@ -144,12 +157,13 @@ def model_requirements(model) -> list[str]:
     return [f"{name}=={version(name).split('+')[0]}" for name in names]
 
 
-def log_model(model, model_file: Path, examples: pd.DataFrame) -> str:
+def log_model(model, model_file: Path, examples: pd.DataFrame, description: str, tags: dict) -> str:
     """The model in MLflow's scikit-learn format under the run's `model/`, registered; returns the version.
 
     The model file inside is the DVC-tracked one, byte for byte: compressed (MLflow's own dump is an
-    uncompressed archive twenty times larger) and with the same hash everywhere. `target` is an optional
-    input column (used by target-aware models).
+    uncompressed archive twenty times larger) and with the same hash everywhere, so a retrain that gives
+    the same file gives no new version: the run is tagged with the version it reproduced. `target` is an
+    optional input column (used by target-aware models).
     """
     frame = examples[[TEXT_COLUMN, TARGET_COLUMN]].reset_index(drop=True)
     signature = ModelSignature(
@@ -165,8 +179,30 @@ def log_model(model, model_file: Path, examples: pd.DataFrame) -> str:
         )
         shutil.copyfile(model_file, local / Model.load(local).flavors["sklearn"]["pickled_model"])
         mlflow.log_artifacts(str(local), artifact_path=MODEL_ARTIFACT)
+    client = MlflowClient(tracking_uri())
+    query = f"name = '{REGISTERED_MODEL}' and tags.model_md5 = '{tags['model_md5']}'"
+    same = client.search_model_versions(query)
+    if same:
+        version = min(same, key=lambda v: int(v.version)).version
+        mlflow.set_tag("same_model_as_version", version)
+        return version
     uri = f"runs:/{mlflow.active_run().info.run_id}/{MODEL_ARTIFACT}"
-    return mlflow.register_model(uri, REGISTERED_MODEL).version
+    version = mlflow.register_model(uri, REGISTERED_MODEL, tags=tags).version
+    client.update_model_version(REGISTERED_MODEL, version, description=description)
+    return version
+
+
+def run_name(params: dict, commit: str, dirty: bool) -> str:
+    """What a run is, readable in the runs list: the family, the parameters that differ from the committed
+    params.yaml (what `dvc exp run -S` changed), the commit."""
+    shown = subprocess.run(["git", "show", "HEAD:params.yaml"], capture_output=True, text=True)
+    committed = flatten(yaml.safe_load(shown.stdout) or {}) if shown.returncode == 0 else {}
+    changed = [f"{k}={v}" for k, v in flatten(params).items() if k in committed and committed[k] != v]
+    if len(changed) > 3:
+        changed = changed[:3] + [f"+{len(changed) - 3} more"]
+    dvc_experiment = os.environ.get("DVC_EXP_NAME")
+    parts = [dvc_experiment, params["train"]["family"], *changed, commit[:7] + ("+dirty" if dirty else "")]
+    return " · ".join(part for part in parts if part)
 
 
 def log_search(search: dict, experiment_id: str) -> None:
@@ -191,16 +227,19 @@ def record_run(experiment_name: str, params: dict, search: dict, metrics: dict, 
     experiment_id = ensure_experiment(client, experiment_name)
     commit, dirty = git_state()
     dvc_experiment = os.environ.get("DVC_EXP_NAME")
-    run_name = f"{dvc_experiment or params['train']['family']}-{commit[:7]}{'-dirty' if dirty else ''}"
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
+    name = run_name(params, commit, dirty)
+    flat_metrics = numeric_metrics(metrics)
+    data_md5 = file_md5(data_path)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as active:
         mlflow.log_params(flatten(params))
         mlflow.log_params({f"chosen.{k}": v for k, v in search["chosen"].items()})
-        mlflow.log_metrics(numeric_metrics(metrics))
+        mlflow.log_metrics(flat_metrics)
         mlflow.set_tags({
             "git_commit": commit,
             "git_dirty": str(dirty).lower(),
             "data_path": data_path,
-            "data_md5": file_md5(data_path),
+            "data_md5": data_md5,
+            "family": params["train"]["family"],
             **({"dvc_exp_name": dvc_experiment} if dvc_experiment else {}),
         })
         for name, context, split in (("train", "training", train), ("test", "evaluation", test)):
@@ -208,10 +247,18 @@ def record_run(experiment_name: str, params: dict, search: dict, metrics: dict, 
         mlflow.log_dict(search, "search.json")
         mlflow.log_artifacts(str(evaluation))  # report.md beside its figures/, as in the repo
         log_search(search, experiment_id)
-        model_version = log_model(model, model_file, test.head(3))
+        headline = {k: round(flat_metrics[k], 4) for k in HEADLINE_METRICS if k in flat_metrics}
+        chosen = ", ".join(f"{k}={v}" for k, v in search["chosen"].items())
+        description = (f"{params['train']['family']} ({chosen}), trained at {commit[:7]}"
+                       f"{'+dirty' if dirty else ''} on data {data_md5[:8]}; "
+                       + ", ".join(f"{k} {v}" for k, v in headline.items()))
+        tags = {"family": params["train"]["family"], "data_md5": data_md5,
+                "model_md5": file_md5(str(model_file)), "git_commit": commit,
+                **{k: str(v) for k, v in headline.items()}}
+        model_version = log_model(model, model_file, test.head(3), description, tags)
         return {
             "run_id": active.info.run_id,
-            "run_name": run_name,
+            "run_name": name,
             "experiment_id": experiment_id,
             "model_uri": f"models:/{REGISTERED_MODEL}/{model_version}",
             "model_version": model_version,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,21 @@ from pipeline.train import TrainingData, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "raw" / "sentences.csv"
-PARAMS = ROOT / "params.yaml"
+
+
+def committed_params() -> Path:
+    """params.yaml as committed. `dvc exp run` applies an experiment's params to the workspace; the tests
+    check the shipped defaults whatever experiment was applied last (outside a git checkout: the file)."""
+    shown = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode != 0:
+        return ROOT / "params.yaml"
+    folder = Path(tempfile.mkdtemp(prefix="stance-tests-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    (folder / "params.yaml").write_text(shown.stdout, encoding="utf-8")
+    return folder / "params.yaml"
+
+
+PARAMS = committed_params()
 
 
 def write_rows(path: Path, rows: list[dict], columns=COLUMNS) -> Path:

@@ -14,7 +14,7 @@ from pipeline.files import InputError
 from pipeline.scoring import read_article
 from pipeline.stage import run
 from tests.code.test_scoring import ARTICLE, run_cli
-from tests.conftest import ROOT, sentence, write_rows
+from tests.conftest import PARAMS, sentence, write_rows
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_a_one_paragraph_book_is_split_in_linear_time_and_an_endless_sentence_is
 def test_a_field_over_128_kib_is_read_not_a_csv_error(tmp_path, capsys):
     long = "Talks resumed. " * 10_000  # 150 KB, over the csv module's default limit
     path = write_rows(tmp_path / "long.csv", [sentence(1, text=long)])
-    code, out, err = run_cli(["validate", str(path), "--params", str(ROOT / "params.yaml")], capsys)
+    code, out, err = run_cli(["validate", str(path), "--params", str(PARAMS)], capsys)
     assert "Traceback" not in err and "field larger than field limit" not in err
     assert "1 article(s)" in err  # rejected for what it is (too few articles), not for its size
 

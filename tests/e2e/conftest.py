@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import CORPUS, PARAMS, ROOT
 
-PROJECT_FILES = ["pipeline", "params.yaml", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
-                 ".gitignore", "data/annotation"]
+PROJECT_FILES = ["pipeline", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", ".gitignore",
+                 "data/annotation"]
 FIXTURE_ARTICLES = 16
 
 
@@ -44,6 +44,7 @@ def copy_project(project: Path, params: dict | None = None) -> Path:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, target)
+    shutil.copy2(PARAMS, project / "params.yaml")  # the committed defaults, not the last applied experiment
     if params:
         values = yaml.safe_load((project / "params.yaml").read_text())
         for dotted, value in params.items():

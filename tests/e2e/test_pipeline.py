@@ -9,6 +9,7 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
+from dvc_data.hashfile.hash import file_md5
 from mlflow.tracking import MlflowClient
 
 from pipeline.checklist import CHECKS
@@ -101,6 +102,9 @@ def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(pro
     assert run.data.params["featurize.tfidf.word_ngram_max"] == str(word_ngram_max)
     assert run.data.params["train.family"] == params["train"]["family"]
     assert run.data.params["mlflow.experiment_name"] == "stance-classification"
+    experiment = client_for(project).get_experiment_by_name("stance-classification")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # not a GenAI app
+    assert "Headline metrics" in experiment.tags["mlflow.note.content"]
     search = yaml.safe_load((project / "models/search.json").read_text())
     assert run.data.params["chosen.C"] == str(search["chosen"]["C"])
 
@@ -174,16 +178,30 @@ def test_reruns_only_what_changed_and_logs_each_new_model(project):
     second = runs(project)[-1]
     assert len(runs(project)) == 2
     assert second.data.params["train.search.cv_folds"] == "3"
+    assert "train.search.cv_folds=3" in second.info.run_name  # the run says what changed
 
     # A temporary experiment runs in a copy of the repo; its run must still land in this store.
     sh(project, "git", "add", "-A")
     sh(project, "git", "commit", "-qm", "3 folds")
-    sh(project, "dvc", "exp", "run", "--temp", "-S", "train.search.cv_folds=4")
+    sh(project, "dvc", "exp", "run", "--temp", "-S", "train.search.grids.tfidf-embeddings-logreg.C=[0.3]")
     third = runs(project)[-1]
     assert len(runs(project)) == 3
-    assert third.data.params["train.search.cv_folds"] == "4"
+    assert third.data.params["chosen.C"] == "0.3"
     assert third.data.tags.get("dvc_exp_name")
-    assert client_for(project).get_model_version("stance-classifier", "3").run_id == third.info.run_id
+    version = client_for(project).search_model_versions(f"run_id = '{third.info.run_id}'")[0]
+    assert version.tags["family"] == "tfidf-embeddings-logreg" and version.tags["macro_f1"]
+    assert "tfidf-embeddings-logreg (C=0.3" in version.description
+
+
+def test_an_identical_retrain_logs_a_run_but_no_new_version(project):
+    client = client_for(project)
+    versions = len(client.search_model_versions("name = 'stance-classifier'"))
+    sh(project, "dvc", "repro", "-f", "train")  # the same data and params give the same model file
+    latest = runs(project)[-1]
+    assert len(client.search_model_versions("name = 'stance-classifier'")) == versions
+    reproduced = latest.data.tags["same_model_as_version"]
+    assert client.get_model_version("stance-classifier", reproduced).tags["model_md5"] == file_md5(
+        str(project / "models/stance_model.skops"))
 
 
 def test_returning_to_earlier_params_still_logs_a_run(project):
