@@ -196,7 +196,7 @@ def test_reruns_only_what_changed_and_logs_each_new_model(project):
 def test_an_identical_retrain_logs_a_run_but_no_new_version(project):
     client = client_for(project)
     versions = len(client.search_model_versions("name = 'stance-classifier'"))
-    sh(project, "dvc", "repro", "-f", "train")  # the same data and params give the same model file
+    sh(project, "dvc", "repro", "-f", "--downstream", "train")  # same data and params: same model file
     latest = runs(project)[-1]
     assert len(client.search_model_versions("name = 'stance-classifier'")) == versions
     reproduced = latest.data.tags["same_model_as_version"]
