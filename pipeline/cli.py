@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import shutil
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -15,21 +17,29 @@ from pipeline.stage import run
 if TYPE_CHECKING:  # the CLI answers --help and bad arguments before importing pandas, skops or torch
     import pandas as pd
 
-TABLE_TEXT_WIDTH = 70
 
 
-def render(frame: pd.DataFrame, fmt: str) -> str:
+def render(frame: pd.DataFrame, fmt: str, title: str | None = None) -> str:
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "jsonl":
-        return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in frame.to_dict("records"))
-    shown = frame.copy()
-    if "text" in shown:
-        shown["text"] = shown["text"].map(
-            lambda t: t if len(t) <= TABLE_TEXT_WIDTH else t[: TABLE_TEXT_WIDTH - 1] + "…"
-        )
-    left = {c: f"{{:<{shown[c].str.len().max()}}}".format for c in ("doc", "text") if c in shown}
-    return shown.to_string(index=False, formatters=left) + "\n"
+        return "".join(json.dumps(record, ensure_ascii=False, default=str) + "\n"
+                       for record in frame.to_dict("records"))
+    from rich.console import Console
+    from rich.table import Table
+
+    # The whole text, wrapped to the terminal: cut short, a sentence would hide what decided its label.
+    table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
+    numeric = set(frame.select_dtypes("number").columns)
+    for column in frame.columns:
+        table.add_column(column, justify="right" if column in numeric else "left",
+                         overflow="fold", ratio=3 if column == "text" else None)
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if value is None else str(value) for value in row))
+    width = shutil.get_terminal_size((120, 24)).columns
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(table)
+    return console.file.getvalue()
 
 
 def emit(text: str, path: str | None) -> None:
@@ -62,18 +72,19 @@ def cmd_score(args: argparse.Namespace) -> None:
     from pipeline import scoring  # pandas, skops, scikit-learn: only once the arguments are known to be good
 
     documents = [scoring.read_input(source, args.text_column) for source in args.inputs]
+    scoring.input_columns(documents, args.keep)  # a --keep that names no column fails before the model loads
     model = scoring.load_model(args.model)
-    scored = scoring.score(model, documents, args.target)
+    scored = scoring.score(model, documents, args.target, args.keep)
     summary = scoring.summarize(scored)
     if args.format == "table":
-        emit(render(scored, "table") + "\nPer document:\n" + render(summary, "table"), args.output)
+        emit(render(scored, "table") + "\n" + render(summary, "table", title="Per document"), args.output)
         return
     rows, per_document = render(scored, args.format), render(summary, args.format)
     emit(rows, args.output)
     if args.summary:
         emit(per_document, args.summary)
     elif not args.quiet:
-        print("Per document:\n" + render(summary, "table"), file=sys.stderr, end="")
+        print(render(summary, "table", title="Per document"), file=sys.stderr, end="")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -120,6 +131,8 @@ def parser() -> argparse.ArgumentParser:
                        help="column holding the sentence in .csv/.jsonl (default: text)")
     score.add_argument("--target", help="target slug for sentences without a `target` column, used by "
                        "target-aware models (e.g. ankara-damascus-normalization)")
+    score.add_argument("--keep", nargs="*", metavar="COLUMN",
+                       help="the input table's columns to keep in the output (default: all; none: --keep)")
     score.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
     score.add_argument("-o", "--output", help="write the sentence rows here instead of stdout")
     score.add_argument("--summary", help="write the per-document summary here (csv/jsonl formats)")

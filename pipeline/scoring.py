@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +22,7 @@ from pipeline import LABELS, model_io
 from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
 from pipeline.models.families import load_model as load_model_file
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
+from pipeline.models.inspection import known_targets, reads_targets
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class Document:
     sentences: list[str]
     indices: list[int]  # sentence position in an article, or the row number in a table
     targets: list[str] | None = None  # per sentence, from a table's `target` column
+    columns: dict[str, list] = field(default_factory=dict)  # a table's other columns, kept in the output
 
 
 def read_article(name: str, text: str) -> Document:
@@ -115,6 +117,7 @@ def read_table(path: Path, text_column: str) -> Document:
     texts: list[str] = []
     indices: list[int] = []
     targets: list[str] = []
+    records: list[dict] = []  # every row's own fields, so the output keeps the input's columns (ids, dates)
     problems = []
     if path.suffix.lower() == ".csv":
         header, rows = read_csv_rows(text, str(path))
@@ -127,6 +130,7 @@ def read_table(path: Path, text_column: str) -> Document:
             texts.append(value)
             indices.append(row.number)
             targets.append(row.values.get(TARGET_COLUMN, ""))
+            records.append(row.values)
     else:  # .jsonl
         for line_number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -142,11 +146,15 @@ def read_table(path: Path, text_column: str) -> Document:
             indices.append(line_number)
             target = record.get(TARGET_COLUMN) if isinstance(record, dict) else None
             targets.append(target.strip() if isinstance(target, str) else "")
+            records.append(record if isinstance(record, dict) else {})
     if problems:
         raise InputError(f"{path}: " + "; ".join(problems[:10]) + (" ..." if len(problems) > 10 else ""))
     if not texts:
         raise InputError(f"{path}: no rows to score")
-    return Document(str(path), texts, indices, targets if any(targets) else None)
+    names = [name for name in dict.fromkeys(k for r in records for k in r)
+             if name not in (text_column, TARGET_COLUMN)]
+    columns = {name: [r.get(name) for r in records] for name in names}
+    return Document(str(path), texts, indices, targets if any(targets) else None, columns)
 
 
 def read_input(source: str, text_column: str = TEXT_COLUMN) -> Document:
@@ -162,13 +170,29 @@ def read_input(source: str, text_column: str = TEXT_COLUMN) -> Document:
     raise InputError(f"{path}: unsupported input type '{suffix}'; use .txt (article), .csv, .jsonl or -")
 
 
-def score(model, documents: list[Document], target: str | None = None) -> pd.DataFrame:
-    """One row per sentence: doc, sentence_index, [target,] text, label, p_support, p_reject, p_neutral.
+def warn_about_targets(model, targets: list[str]) -> None:
+    """A target the model cannot use is worth a warning: a slug typed wrong is silently ignored otherwise."""
+    asked = sorted(set(targets) - {""})
+    known = known_targets(model)
+    if asked and not reads_targets(model):
+        log.warning("this model is not target-aware: the target %s is ignored", ", ".join(asked))
+    elif known is not None and (unknown := [t for t in asked if t not in known]):
+        log.warning("unknown target %s: the model knows %s; those rows use its shared features only",
+                    ", ".join(unknown), ", ".join(known))
+
+
+def score(model, documents: list[Document], target: str | None = None,
+          keep: list[str] | None = None) -> pd.DataFrame:
+    """One row per sentence: doc, sentence_index, [the input's columns,] [target,] text, label, p_support,
+    p_reject, p_neutral.
 
     `target` applies to sentences whose document gives none; target-aware models use it, others ignore it.
+    A table's other columns are kept (all of them, or those named in `keep`); one named like an output
+    column is kept as input_<name> (a gold `label`, say).
     """
     texts = [s for doc in documents for s in doc.sentences]
     targets = [t or target or "" for doc in documents for t in (doc.targets or [None] * len(doc.sentences))]
+    warn_about_targets(model, targets)
     proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: texts, TARGET_COLUMN: targets}))
     frame = pd.DataFrame({
         "doc": [doc.name for doc in documents for _ in doc.sentences],
@@ -179,7 +203,27 @@ def score(model, documents: list[Document], target: str | None = None) -> pd.Dat
     })
     for column, label in enumerate(model.classes_):
         frame[f"p_{label}"] = proba[:, column].round(4)
-    return frame[OUTPUT_COLUMNS if not any(targets) else OUTPUT_COLUMNS[:2] + ["target"] + OUTPUT_COLUMNS[2:]]
+    columns = OUTPUT_COLUMNS if not any(targets) else OUTPUT_COLUMNS[:2] + ["target"] + OUTPUT_COLUMNS[2:]
+    kept = input_columns(documents, keep)
+    for name in kept:
+        frame[name] = kept[name]
+    return frame[columns[:2] + list(kept) + columns[2:]]
+
+
+def input_columns(documents: list[Document], keep: list[str] | None) -> dict[str, list]:
+    """The tables' own columns, row-aligned with the output (empty for articles)."""
+    names = list(dict.fromkeys(name for doc in documents for name in doc.columns))
+    if keep is not None:
+        missing = [name for name in keep if name not in names]
+        if missing:
+            raise InputError(f"--keep: no column {', '.join(missing)} in the input "
+                             f"(columns: {', '.join(names)})")
+        names = keep
+    return {
+        (f"input_{name}" if name in OUTPUT_COLUMNS + ["target"] else name):
+            [value for doc in documents for value in doc.columns.get(name, [None] * len(doc.sentences))]
+        for name in names
+    }
 
 
 def summarize(scored: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,19 @@ def runs_minilm(model: Pipeline) -> bool:
     return features == RAW_TEXT or features.embedder is not None
 
 
+def reads_targets(model: Pipeline) -> bool:
+    """Whether the target of a row changes the model's answer (target-aware models only)."""
+    features, classifier = model.named_steps["features"], model.named_steps["classifier"]
+    return bool(classifier.target_aware if features == RAW_TEXT else features.target_aware)
+
+
+def known_targets(model: Pipeline) -> list[str] | None:
+    """The targets a target-aware model has feature blocks for; None for one that reads any target's name
+    as text (the fine-tuned encoder) or reads no target at all."""
+    features = model.named_steps["features"]
+    return None if features == RAW_TEXT or not features.target_aware else list(features.targets_)
+
+
 def linear_weights(classifier) -> np.ndarray | None:
     """(labels x features) weights of a fitted linear classifier, or None when it has none."""
     if isinstance(classifier, CalibratedClassifierCV):

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
@@ -69,10 +70,13 @@ def test_score_article_csv(article, model_file, capsys, tmp_path):
     assert summary[["share_support", "share_reject", "share_neutral"]].sum(axis=1).round(2).iloc[0] == 1
 
 
-def test_score_article_table_has_summary(article, model_file, capsys):
+def test_score_article_table_has_summary_and_every_word_of_every_sentence(article, model_file, capsys):
     code, out, _ = run_cli(["score", str(article), "--model", str(model_file)], capsys)
     assert code == 0
-    assert "Per document:" in out and "net_stance" in out
+    assert "Per document" in out and "net_stance" in out
+    words = out.split()
+    for text in split_sentences(ARTICLE):  # wrapped, not cut
+        assert all(word in words for word in text.split())
 
 
 def test_score_csv_with_text_column_and_jsonl_output(tmp_path, model_file, capsys):
@@ -89,7 +93,29 @@ def test_score_csv_with_text_column_and_jsonl_output(tmp_path, model_file, capsy
     records = [json.loads(line) for line in out_path.read_text().splitlines()]
     assert [r["sentence_index"] for r in records] == [1, 2, 3]
     assert [r["doc"] for r in records] == [str(source)] * 3
-    assert "Per document:" in err
+    assert [r["id"] for r in records] == ["a", "b", "c"]  # the input's own columns are kept
+    assert "Per document" in err
+
+
+def test_keep_chooses_input_columns_and_an_input_label_is_kept_apart(tmp_path, model_file, capsys):
+    source = tmp_path / "gold.csv"
+    pd.DataFrame({"id": ["a"], "date": ["2023-01-01"], "text": ["The ministers met."], "label": ["neutral"]}
+                 ).to_csv(source, index=False)
+    base = ["score", str(source), "--model", str(model_file), "--format", "csv", "-q"]
+    _, out, _ = run_cli(base, capsys)
+    assert pd.read_csv(StringIO(out)).columns.tolist()[:5] == ["doc", "sentence_index", "id", "date",
+                                                               "input_label"]
+    _, out, _ = run_cli([*base, "--keep", "id"], capsys)
+    assert "date" not in pd.read_csv(StringIO(out)).columns
+    code, _, err = run_cli([*base, "--keep", "author"], capsys)
+    assert code == 1 and "--keep: no column author in the input (columns: id, date, label)" in err
+
+
+def test_a_target_the_model_cannot_use_is_a_warning(article, model_file, capsys, caplog):
+    code, _, _ = run_cli(["score", str(article), "--model", str(model_file), "--target", "ankara-damascus",
+                          "--format", "csv", "-q"], capsys)
+    assert code == 0
+    assert "this model is not target-aware: the target ankara-damascus is ignored" in caplog.text
 
 
 def test_score_jsonl_input(tmp_path, model_file, capsys):
