@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pysbd
+from pysbd.lang.english import English
 
 from pipeline import LABELS, model_io
 from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
@@ -30,7 +31,10 @@ DEFAULT_MODEL = Path("models") / model_io.MODEL_FILE
 OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
 _URI = re.compile(r"^[A-Za-z][\w+.-]+:/")  # models:/..., runs:/..., but not C:/...
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_SENTENCE_END = tuple(".!?:;\"'”’)")
+_SENTENCE_END = tuple(".!?:;")
+_CLOSERS = "\"'”’)]"
+_INITIALISM = re.compile(r"^(?:[A-Za-z]\.){2,}$")  # U.N., U.S.
+_ABBREVIATIONS = frozenset(English.Abbreviation.ABBREVIATIONS)  # pysbd's: mr, gen, jan, ...
 WRAP_WIDTH = 60  # a line this long that stops mid-sentence was wrapped, not a headline
 SEGMENT_WINDOW = 5_000  # characters pysbd reads at once
 LONG_SENTENCE_WORDS = 300  # a "sentence" this long is worth a warning
@@ -50,16 +54,29 @@ def load_model(model: str | Path | None = None):
     return load_model_file(model)
 
 
+def _ends_sentence(line: str) -> bool:
+    """Whether a line stops at the end of a sentence: end punctuation, perhaps inside closing quotes or
+    brackets, that is not the dot of an abbreviation ("U.N.", "Gen.", "Jan."). A quote closed without end
+    punctuation ('ready to "open a new page"') does not end one."""
+    text = line.rstrip(_CLOSERS)
+    if not text.endswith(_SENTENCE_END):
+        return False
+    last_word = text.split()[-1].lower().rstrip(".")
+    return not (_INITIALISM.match(text.split()[-1]) or last_word in _ABBREVIATIONS)
+
+
 def _unwrap(paragraph: str) -> str:
     """Join hard-wrapped lines; keep a line break after a finished sentence or a headline.
 
-    A line continues on the next when it stops without end punctuation and either the next line
-    starts in lower case or the line is as long as wrapped text usually is.
+    A line continues on the next when it does not end a sentence and either the next line starts in lower
+    case or the line is as long as wrapped text usually is (a short line without end punctuation is a
+    headline, a byline or a caption).
     """
     lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
     parts = lines[:1]
     for previous, line in zip(lines, lines[1:], strict=False):
-        wrapped = not previous.endswith(_SENTENCE_END) and (line[0].islower() or len(previous) >= WRAP_WIDTH)
+        wrapped = not _ends_sentence(previous) and (
+            line[0].islower() or len(previous) >= WRAP_WIDTH or previous.endswith("."))
         parts.append((" " if wrapped else "\n") + line)
     return "".join(parts)
 
