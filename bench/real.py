@@ -34,7 +34,7 @@ from pipeline.metrics import selection_score  # noqa: E402
 from pipeline.models.families import FAMILIES  # noqa: E402
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
-from pipeline.report import markdown_table  # noqa: E402
+from pipeline.report import confusion_table, markdown_table  # noqa: E402
 from pipeline.splits import split_by_article  # noqa: E402
 from pipeline.stage import argument_parser  # noqa: E402
 
@@ -93,11 +93,7 @@ def render(rows: list[dict], n_confident: int, n_articles: int) -> str:
         "## Confusion matrices on real news (rows: actual, columns: predicted)", "",
     ]
     for row in rows:
-        lines += [f"**{row['family']}** ({row['corpus']})", "",
-                  markdown_table(["actual \\\\ predicted", *LABELS],
-                                 [[label, *counts]
-                                  for label, counts in zip(LABELS, row["confusion"], strict=True)]),
-                  ""]
+        lines += [f"**{row['family']}** ({row['corpus']})", "", confusion_table(row["confusion"]), ""]
     return "\n".join(lines)
 
 

@@ -48,10 +48,14 @@ def real_news_section(real: dict | None, confusion: list[list[int]] | None) -> l
              _interval(real["per_class"][label], "f1"), real["per_class"][label]["n"]] for label in LABELS
         ]),
         "Confusion matrix (rows: actual, columns: predicted):",
-        markdown_table(["actual \\ predicted", *LABELS], [
-            [label, *row] for label, row in zip(LABELS, confusion, strict=True)
-        ]),
+        confusion_table(confusion),
     ]
+
+
+def confusion_table(confusion: list[list[int]]) -> str:
+    """A confusion matrix in LABELS order, rows actual and columns predicted."""
+    return markdown_table(["actual \\ predicted", *LABELS],
+                          [[label, *row] for label, row in zip(LABELS, confusion, strict=True)])
 
 
 def render_report(metrics: dict, by_target: dict, errors: pd.DataFrame, top: dict, search: dict,
