@@ -32,6 +32,7 @@ test: lint  ## lint, then unit, data and model-behaviour tests, then the end-to-
 	python -m pytest
 
 ui: setup  ## MLflow UI on http://127.0.0.1:5000
+	@echo "Runs with their headline metrics: http://127.0.0.1:5000/#/experiments/1/runs?viewStateShareKey=headline"
 	mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
 bench: setup  ## scoring speed and memory of models/stance_model.skops

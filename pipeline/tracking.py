@@ -3,6 +3,7 @@ the registry, and loading logged models."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -47,6 +48,7 @@ F1 of support and reject), `accuracy` and `ece` on the held-out test articles, a
 `real.f_avg` on real news when realnews-dev was there. Each run's children are the candidates of its
 grouped-CV search; its artifacts hold the evaluation report (report.md), the plots and the model."""
 HEADLINE_METRICS = ("macro_f1", "f_avg", "accuracy", "ece", "real.macro_f1", "real.f_avg")
+HEADLINE_VIEW = "headline"
 CHAMPION_ALIAS = "champion"
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
@@ -107,7 +109,16 @@ def ensure_experiment(client: MlflowClient, name: str) -> str:
             client.restore_experiment(experiment_id)
     client.set_experiment_tag(experiment_id, "mlflow.experimentKind", "custom_model_development")
     client.set_experiment_tag(experiment_id, "mlflow.note.content", EXPERIMENT_DESCRIPTION)
+    view = json.dumps(headline_view())
+    client.set_experiment_tag(experiment_id, f"mlflow.sharedViewState.{HEADLINE_VIEW}", view)
     return experiment_id
+
+
+def headline_view() -> dict:
+    """A shared view of the runs list (MLflow's own "share view" state, stored as an experiment tag) with
+    the headline metrics as columns: open the experiment page with ?viewStateShareKey=headline."""
+    columns = ["attributes.`Models`", "params.`train.family`", *(f"metrics.`{m}`" for m in HEADLINE_METRICS)]
+    return {"selectedColumns": columns, "orderByKey": "attributes.start_time", "orderByAsc": False}
 
 
 def load_logged_model(uri: str):
@@ -178,16 +189,19 @@ def log_model(model, model_file: Path, examples: pd.DataFrame, description: str,
             code_paths=["pipeline"],  # ships the package: the model loads where `pipeline` is not installed
         )
         shutil.copyfile(model_file, local / Model.load(local).flavors["sklearn"]["pickled_model"])
-        mlflow.log_artifacts(str(local), artifact_path=MODEL_ARTIFACT)
-    client = MlflowClient(tracking_uri())
+        # A logged model of the run (MLflow 3 shows it with the run), holding our files, not a fresh dump.
+        run_id = mlflow.active_run().info.run_id
+        logged = mlflow.initialize_logged_model(name=MODEL_ARTIFACT, source_run_id=run_id, tags=tags)
+        client = MlflowClient(tracking_uri())
+        client.log_model_artifacts(logged.model_id, str(local))
+        mlflow.finalize_logged_model(logged.model_id, "READY")
     query = f"name = '{REGISTERED_MODEL}' and tags.model_md5 = '{tags['model_md5']}'"
     same = client.search_model_versions(query)
     if same:
         version = min(same, key=lambda v: int(v.version)).version
         mlflow.set_tag("same_model_as_version", version)
         return version
-    uri = f"runs:/{mlflow.active_run().info.run_id}/{MODEL_ARTIFACT}"
-    version = mlflow.register_model(uri, REGISTERED_MODEL, tags=tags).version
+    version = mlflow.register_model(f"models:/{logged.model_id}", REGISTERED_MODEL, tags=tags).version
     client.update_model_version(REGISTERED_MODEL, version, description=description)
     return version
 

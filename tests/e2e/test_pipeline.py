@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -105,6 +106,8 @@ def test_mlflow_run_has_params_metrics_tags_artifacts_and_a_registered_model(pro
     experiment = client_for(project).get_experiment_by_name("stance-classification")
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # not a GenAI app
     assert "Headline metrics" in experiment.tags["mlflow.note.content"]
+    view = json.loads(experiment.tags["mlflow.sharedViewState.headline"])  # ?viewStateShareKey=headline
+    assert "metrics.`macro_f1`" in view["selectedColumns"]
     search = yaml.safe_load((project / "models/search.json").read_text())
     assert run.data.params["chosen.C"] == str(search["chosen"]["C"])
 
