@@ -176,4 +176,9 @@ def load_model(path: str | Path) -> Pipeline:
             and hasattr(model, "classes_")):
         raise InputError(f"{path}: not a stance model (expected a fitted features -> classifier Pipeline, "
                          f"found {type(model).__name__}); train one with `dvc repro`")
+    try:  # parts that do not fit together (a classifier fitted on other features) fail here, not mid-run
+        model.predict_proba(["Ministers met in Moscow."])
+    except Exception as err:  # any failure means the file is not a working model
+        raise InputError(f"{path}: not a working stance model ({type(err).__name__}: {err}); "
+                         "train one with `dvc repro`") from None
     return model

@@ -153,6 +153,16 @@ def test_a_skops_file_holding_something_else_is_not_a_stance_model(tmp_path, obj
         load_model(tmp_path / "m.skops")
 
 
+def test_a_model_whose_parts_do_not_fit_together_is_refused_when_loaded(tmp_path):
+    model = fit("tfidf-logreg")
+    model.steps[1] = ("classifier", fit("nbsvm").named_steps["classifier"].set_params(C=2.0))
+    model.named_steps["classifier"].n_features_in_ = 7  # fitted on other features
+    model.named_steps["classifier"].ratios_ = model.named_steps["classifier"].ratios_[:, :7]
+    model_io.save(model, tmp_path / "m.skops")
+    with pytest.raises(InputError, match="m.skops: not a working stance model"):
+        load_model(tmp_path / "m.skops")
+
+
 @pytest.mark.parametrize("family", ["tfidf-logreg", "nbsvm"])
 def test_a_model_saved_before_the_models_package_still_loads(family):
     """tests/fixtures/legacy-*.skops were saved by pipeline.model (before pipeline/models/ existed), which
