@@ -35,7 +35,7 @@ ui: setup  ## MLflow UI on http://127.0.0.1:5000
 	@echo "Runs with their headline metrics: http://127.0.0.1:5000/#/experiments/1/runs?viewStateShareKey=headline"
 	mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
-bench: setup  ## scoring speed and memory of models/stance_model.skops
+bench: setup  ## cold start of `stance` (beside the CLI before lazy imports), scoring speed and memory
 	python bench/scoring.py
 
 bench-transfer: setup  ## leave one writer / style out, and real news: chooses the default -> bench/transfer_results.md
