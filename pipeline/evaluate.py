@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, precision_recall_curve
+from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, precision_recall_curve
 
 from pipeline import LABELS, model_io, realnews
 from pipeline.checklist import run_checks
@@ -81,28 +81,18 @@ def save_figures(y_true, y_pred, curves: dict[str, pd.DataFrame], calibration: p
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    matrix = confusion_matrix(y_true, y_pred, labels=list(LABELS))
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(LABELS)), LABELS)
-    ax.set_yticks(range(len(LABELS)), LABELS)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("actual")
-    for (i, j), value in np.ndenumerate(matrix):
-        ax.text(j, i, str(value), ha="center", va="center",
-                color="white" if value > matrix.max() / 2 else "black")
-    ax.set_title("Confusion matrix (test)")
+    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, labels=list(LABELS), cmap="Blues", colorbar=False,
+                                            ax=ax)
+    ax.set(xlabel="predicted", ylabel="actual", title="Confusion matrix (test)")
     _save(fig, folder / "confusion_matrix.png")
 
     fig, ax = plt.subplots(figsize=(5, 4))
     for label, curve in curves.items():
-        ap = metrics["per_class"][label]["average_precision"]
-        ax.step(curve["recall"], curve["precision"], where="post", label=f"{label} (AP {ap:.2f})")
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_ylim(0, 1.05)
+        PrecisionRecallDisplay(precision=curve["precision"], recall=curve["recall"], name=label,
+                               average_precision=metrics["per_class"][label]["average_precision"]).plot(ax=ax)
+    ax.set(xlabel="recall", ylabel="precision", ylim=(0, 1.05), title="Precision-recall (test, one vs rest)")
     ax.legend(loc="lower left")
-    ax.set_title("Precision-recall (test, one vs rest)")
     _save(fig, folder / "precision_recall.png")
 
     fig, ax = plt.subplots(figsize=(4.5, 4))

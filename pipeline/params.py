@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -187,13 +188,6 @@ def override(params: Params, changes: Mapping[str, Any], families: Registry | No
     return validate(raw, "overrides " + ", ".join(changes), families)
 
 
-def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(params: Mapping[str, Any]) -> dict[str, Any]:
     """{'train': {'C': 1}} -> {'train.C': 1}: the names DVC and MLflow show."""
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
+    return pd.json_normalize(params, sep=".").to_dict("records")[0]
