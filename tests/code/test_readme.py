@@ -24,6 +24,9 @@ RUN_ELSEWHERE = {  # command prefix: where it runs
     "dvc queue start": "tests/e2e/test_pipeline.py runs experiments; the queue runs them the same way",
     "dvc exp show": "needs experiments; tests/e2e/test_pipeline.py runs them",
     "dvc metrics diff": "needs a trained pipeline; tests/e2e/test_pipeline.py",
+    "dvc remote add": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
+    "dvc push": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
+    "dvc pull": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
 }
 NEEDS_THE_REGISTRY = "models:/"  # after `make repro` and `stance promote`: tests/e2e/test_pipeline.py
 

@@ -237,3 +237,23 @@ def test_bad_data_fails_clearly_and_the_last_good_outputs_come_back(project):
     assert (project / "data/prepared/train.csv").read_bytes() == split_before
     raw.write_text(good, encoding="utf-8")
     assert "up to date" in sh(project, "dvc", "status")
+
+
+def test_a_teammate_pulls_the_trained_outputs_from_a_shared_dvc_remote(project, tmp_path):
+    """Last in this file: it commits the project's state. The README's team commands, with a folder as
+    the shared remote (an s3:// or ssh:// URL works the same way)."""
+    sh(project, "dvc", "remote", "add", "-d", "shared", str(tmp_path / "dvc-store"))
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "commit", "-qm", "trained")
+    sh(project, "dvc", "push")
+    teammate = tmp_path / "teammate"
+    sh(tmp_path, "git", "clone", "-q", str(project), str(teammate))
+    assert not (teammate / "models/stance_model.skops").exists()
+    sh(teammate, "dvc", "pull")
+    for output in ("models/stance_model.skops", "data/features/train_tfidf.npz", "data/prepared/test.csv"):
+        assert (teammate / output).read_bytes() == (project / output).read_bytes(), output
+    # Only the record of the MLflow run is missing: the MLflow store is each machine's own.
+    status = sh(teammate, "dvc", "status")
+    assert [line for line in status.splitlines() if not line[:1].isspace()] == ["log:"], status
+    assert "reports/mlflow_run.json" in status
+    assert stages_run(sh(teammate, "dvc", "repro")) == {"log"}
