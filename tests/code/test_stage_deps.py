@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -94,7 +95,7 @@ def test_the_closure_follows_imports_through_other_modules():
 def test_a_missing_dep_is_reported(monkeypatch):
     real = stage_modules()
     module, deps = real["train"]
-    monkeypatch.setattr(__import__(__name__), "stage_modules",
+    monkeypatch.setattr(sys.modules[__name__], "stage_modules",
                         lambda: {"train": (module, [d for d in deps if d != "pipeline/model_io.py"])})
     expected = "stage 'train' imports pipeline/model_io.py but dvc.yaml does not list it"
     assert dependency_problems() == [expected]
