@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro lint test ui bench bench-transfer bench-public bench-real bench-levers
+.PHONY: setup repro lint test ui serve bench bench-transfer bench-public bench-real bench-levers
 
 setup: $(INSTALLED)
 
@@ -34,6 +34,10 @@ test: lint  ## lint, then unit, data and model-behaviour tests, then the end-to-
 ui: setup  ## MLflow UI on http://127.0.0.1:5000
 	@echo "Runs with their headline metrics: http://127.0.0.1:5000/#/experiments/1/runs?viewStateShareKey=headline"
 	mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+serve: setup  ## REST endpoint of the champion model on http://127.0.0.1:5001/invocations (labels and probabilities)
+	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db} mlflow models serve -m models:/stance-classifier@champion \
+		--env-manager local --host 127.0.0.1 --port 5001
 
 bench: setup  ## cold start of `stance` (beside the CLI before lazy imports), scoring speed and memory
 	python bench/scoring.py

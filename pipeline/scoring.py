@@ -24,11 +24,12 @@ from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
 from pipeline.models.families import load_model as load_model_file
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
 from pipeline.models.inspection import known_targets, reads_targets
+from pipeline.models.outputs import PROBABILITY_COLUMNS, label_columns
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path("models") / model_io.MODEL_FILE
-OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label"] + [f"p_{label}" for label in LABELS]
+OUTPUT_COLUMNS = ["doc", "sentence_index", "text", "label", *PROBABILITY_COLUMNS]
 _URI = re.compile(r"^[A-Za-z][\w+.-]+:/")  # models:/..., runs:/..., but not C:/...
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = tuple(".!?:;")
@@ -211,15 +212,12 @@ def score(model, documents: list[Document], target: str | None = None,
     targets = [t or target or "" for doc in documents for t in (doc.targets or [None] * len(doc.sentences))]
     warn_about_targets(model, targets)
     proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: texts, TARGET_COLUMN: targets}))
-    frame = pd.DataFrame({
+    frame = pd.concat([pd.DataFrame({
         "doc": [doc.name for doc in documents for _ in doc.sentences],
         "sentence_index": [i for doc in documents for i in doc.indices],
         "target": targets,
         "text": texts,
-        "label": model.classes_[proba.argmax(axis=1)],
-    })
-    for column, label in enumerate(model.classes_):
-        frame[f"p_{label}"] = proba[:, column].round(4)
+    }), label_columns(model.classes_, proba)], axis=1)
     columns = OUTPUT_COLUMNS if not any(targets) else OUTPUT_COLUMNS[:2] + ["target"] + OUTPUT_COLUMNS[2:]
     kept = input_columns(documents, keep)
     for name in kept:

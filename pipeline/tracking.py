@@ -32,6 +32,7 @@ from mlflow.types import ColSpec, Schema  # noqa: E402
 from requests.exceptions import RequestException  # noqa: E402
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
+from pipeline import serving  # noqa: E402
 from pipeline.files import InputError, repo_root  # noqa: E402
 from pipeline.models.families import TRUSTED_TYPES, load_model  # noqa: E402
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
@@ -50,6 +51,9 @@ grouped-CV search; its artifacts hold the evaluation report (report.md), the plo
 HEADLINE_METRICS = ("macro_f1", "f_avg", "accuracy", "ece", "real.macro_f1", "real.f_avg")
 HEADLINE_VIEW = "headline"
 CHAMPION_ALIAS = "champion"
+# What a logged model holds and how it serves; a new value registers an identical model file again.
+# 2: pyfunc (REST) returns labels and probabilities.
+LOGGED_FORMAT = "2"
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
 # ... and what a model that runs MiniLM needs on top (the `embeddings` extra).
@@ -169,17 +173,19 @@ def model_requirements(model) -> list[str]:
 
 
 def log_model(model, model_file: Path, examples: pd.DataFrame, description: str, tags: dict) -> str:
-    """The model in MLflow's scikit-learn format under the run's `model/`, registered; returns the version.
+    """The model under the run's `model/`, registered; returns the version. Two flavours: scikit-learn (the
+    estimator, for Python) and python_function through `pipeline.serving` (labels and probabilities, for
+    `mlflow models serve` and `mlflow.pyfunc`).
 
     The model file inside is the DVC-tracked one, byte for byte: compressed (MLflow's own dump is an
     uncompressed archive twenty times larger) and with the same hash everywhere, so a retrain that gives
-    the same file gives no new version: the run is tagged with the version it reproduced. `target` is an
-    optional input column (used by target-aware models).
+    the same file, logged in the same format, gives no new version: the run is tagged with the version it
+    reproduced. `target` is an optional input column (used by target-aware models).
     """
     frame = examples[[TEXT_COLUMN, TARGET_COLUMN]].reset_index(drop=True)
     signature = ModelSignature(
         inputs=Schema([ColSpec("string", TEXT_COLUMN), ColSpec("string", TARGET_COLUMN, required=False)]),
-        outputs=infer_signature(frame, model.predict(frame)).outputs,
+        outputs=infer_signature(frame, serving.StanceScorer(model).predict(frame)).outputs,
     )
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / MODEL_ARTIFACT
@@ -188,14 +194,19 @@ def log_model(model, model_file: Path, examples: pd.DataFrame, description: str,
             signature=signature, input_example=frame, pip_requirements=model_requirements(model),
             code_paths=["pipeline"],  # ships the package: the model loads where `pipeline` is not installed
         )
-        shutil.copyfile(model_file, local / Model.load(local).flavors["sklearn"]["pickled_model"])
+        saved = Model.load(local)
+        shutil.copyfile(model_file, local / saved.flavors["sklearn"]["pickled_model"])
+        # pyfunc (serving, mlflow.pyfunc) gives labels and probabilities; the sklearn flavour stays as it is
+        saved.flavors["python_function"]["loader_module"] = serving.__name__
+        saved.save(local / "MLmodel")
         # A logged model of the run (MLflow 3 shows it with the run), holding our files, not a fresh dump.
         run_id = mlflow.active_run().info.run_id
         logged = mlflow.initialize_logged_model(name=MODEL_ARTIFACT, source_run_id=run_id, tags=tags)
         client = MlflowClient(tracking_uri())
         client.log_model_artifacts(logged.model_id, str(local))
         mlflow.finalize_logged_model(logged.model_id, "READY")
-    query = f"name = '{REGISTERED_MODEL}' and tags.model_md5 = '{tags['model_md5']}'"
+    query = (f"name = '{REGISTERED_MODEL}' and tags.model_md5 = '{tags['model_md5']}' "
+             f"and tags.logged_format = '{LOGGED_FORMAT}'")
     same = client.search_model_versions(query)
     if same:
         version = min(same, key=lambda v: int(v.version)).version
@@ -266,7 +277,7 @@ def record_run(experiment_name: str, params: dict, search: dict, metrics: dict, 
         description = (f"{params['train']['family']} ({chosen}), trained at {commit[:7]}"
                        f"{'+dirty' if dirty else ''} on data {data_md5[:8]}; "
                        + ", ".join(f"{k} {v}" for k, v in headline.items()))
-        tags = {"family": params["train"]["family"], "data_md5": data_md5,
+        tags = {"family": params["train"]["family"], "data_md5": data_md5, "logged_format": LOGGED_FORMAT,
                 "model_md5": file_md5(str(model_file)), "git_commit": commit,
                 **{k: str(v) for k, v in headline.items()}}
         model_version = log_model(model, model_file, test.head(3), description, tags)

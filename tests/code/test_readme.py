@@ -27,6 +27,8 @@ RUN_ELSEWHERE = {  # command prefix: where it runs
     "dvc remote add": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
     "dvc push": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
     "dvc pull": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
+    "make serve": "starts a server; tests/e2e/test_pipeline.py serves the model the same way",
+    "curl": "tests/e2e/test_pipeline.py posts both request forms to the real model server",
 }
 NEEDS_THE_REGISTRY = "models:/"  # after `make repro` and `stance promote`: tests/e2e/test_pipeline.py
 
@@ -35,8 +37,8 @@ def readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
-        for line in block.splitlines():
-            command = re.sub(r"\s+#.*$", "", line).strip()
+        for line in block.replace("\\\n", " ").splitlines():  # a continued line is one command
+            command = re.sub(r"(^|\s+)#.*$", "", line).strip()
             if command:
                 commands.append(command)
     return commands

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import requests
 import yaml
 
 from tests.conftest import CORPUS, PARAMS, ROOT
@@ -62,3 +67,37 @@ def copy_project(project: Path, params: dict | None = None) -> Path:
     sh(project, "git", "add", "-A")
     sh(project, "git", "commit", "-qm", "fixture")
     return project
+
+
+@contextmanager
+def model_server(project: Path, model_uri: str, started_within: float = 180):
+    """The real `mlflow models serve` of `model_uri` (the project's store) on a free loopback port; yields
+    its URL and stops it, workers included, on the way out."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**command_env(project), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    log = project / f"serve-{port}.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local", "-h", "127.0.0.1",
+             "-p", str(port)], cwd=project, env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + started_within
+        while not _answers(url + "/ping"):
+            assert server.poll() is None and time.monotonic() < deadline, \
+                f"the model server did not start:\n{log.read_text()[-3000:]}"
+            time.sleep(1)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.ConnectionError:
+        return False

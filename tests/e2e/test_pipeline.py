@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from io import StringIO
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
+import requests
 import yaml
 from dvc_data.hashfile.hash import file_md5
 from mlflow.tracking import MlflowClient
@@ -16,7 +18,7 @@ from mlflow.tracking import MlflowClient
 from pipeline.checklist import CHECKS
 from pipeline.scoring import load_model
 from tests.conftest import ROOT
-from tests.e2e.conftest import command_env, copy_project, sh
+from tests.e2e.conftest import command_env, copy_project, model_server, sh
 
 pytestmark = pytest.mark.e2e
 
@@ -147,10 +149,33 @@ def test_model_loads_from_file_and_from_mlflow_with_n_predictions_for_n_rows(pro
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     pyfunc = mlflow.pyfunc.load_model("models:/stance-classifier/1")
     predictions = pyfunc.predict(pd.DataFrame({"text": texts}))
-    assert list(predictions) == list(from_file.predict(texts))
+    assert list(predictions.columns) == ["label", "p_support", "p_reject", "p_neutral"]
+    assert list(predictions["label"]) == list(from_file.predict(texts))
     with_target = pd.DataFrame({"text": texts, "target": ["ankara-damascus-normalization"] * 3})
     assert len(pyfunc.predict(with_target)) == 3
     assert mlflow.sklearn.load_model("models:/stance-classifier/1").predict_proba(texts).shape == (3, 3)
+
+
+def test_the_rest_endpoint_gives_labels_and_probabilities_as_stance_score_does(project):
+    texts = ["Ankara said it was ready to restore ties with Damascus.",
+             "The faction refused any reconciliation.", "The ministers met in Moscow on Wednesday."]
+    rows = project / "rows.csv"
+    pd.DataFrame({"text": texts}).to_csv(rows, index=False)
+    scored = pd.read_csv(StringIO(sh(project, "stance", "score", str(rows), "--format", "csv", "-q",
+                                     "--model", "models:/stance-classifier/1")))
+    expected = scored[["label", "p_support", "p_reject", "p_neutral"]].to_dict("records")
+    with model_server(project, "models:/stance-classifier/1") as url:
+        for body in ({"dataframe_split": {"columns": ["text"], "data": [[text] for text in texts]}},
+                     {"dataframe_records": [{"text": text, "target": ""} for text in texts]}):
+            response = requests.post(f"{url}/invocations", json=body, timeout=120)
+            assert response.status_code == 200, response.text
+            assert response.json()["predictions"] == expected
+        for records, message in (([{"headline": "no text column"}], "missing inputs ['text']"),
+                                 ([{"text": "Fine."}, {"text": "  "}], "empty or not a string in row(s) 1"),
+                                 ([{"text": 5}], "empty or not a string in row(s) 0")):
+            response = requests.post(f"{url}/invocations", json={"dataframe_records": records}, timeout=120)
+            assert response.status_code == 400, response.text
+            assert message in response.json()["message"]
 
 
 def test_promote_and_score_the_champion(project):
