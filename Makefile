@@ -39,8 +39,9 @@ serve: setup  ## REST endpoint of the champion model on http://127.0.0.1:5001/in
 	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db} mlflow models serve -m models:/stance-classifier@champion \
 		--env-manager local --host 127.0.0.1 --port 5001
 
-bench: setup  ## cold start of `stance` (beside the CLI before lazy imports), scoring speed and memory
+bench: setup  ## cold start of `stance` (beside the CLI before lazy imports), scoring speed and memory, REST load
 	python bench/scoring.py
+	python bench/serving.py
 
 bench-transfer: setup  ## leave one writer / style out, and real news: chooses the default -> bench/transfer_results.md
 	python bench/transfer.py
