@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro lint test ui serve bench bench-transfer bench-public bench-real bench-levers
+.PHONY: setup repro lint test ui serve tracking-server bench bench-transfer bench-public bench-real bench-levers
 
 setup: $(INSTALLED)
 
@@ -38,6 +38,11 @@ ui: setup  ## MLflow UI on http://127.0.0.1:5000
 serve: setup  ## REST endpoint of the champion model on http://127.0.0.1:5001/invocations (labels and probabilities)
 	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db} mlflow models serve -m models:/stance-classifier@champion \
 		--env-manager local --host 127.0.0.1 --port 5001
+
+tracking-server: setup  ## a shared MLflow tracking server on http://127.0.0.1:5002, its store in tracking-server/
+	@mkdir -p tracking-server
+	mlflow server --backend-store-uri sqlite:///tracking-server/mlflow.db \
+		--artifacts-destination tracking-server/artifacts --host 127.0.0.1 --port 5002
 
 bench: setup  ## cold start of `stance` (beside the CLI before lazy imports), scoring speed and memory, REST load
 	python bench/scoring.py

@@ -28,6 +28,8 @@ RUN_ELSEWHERE = {  # command prefix: where it runs
     "dvc push": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
     "dvc pull": "tests/e2e/test_pipeline.py (a teammate pulls from a folder remote)",
     "make serve": "starts a server; tests/e2e/test_pipeline.py serves the model the same way",
+    "make tracking-server": "starts a server; tests/e2e/test_tracking_server.py starts the same one",
+    "MLFLOW_TRACKING_URI=http": "tests/e2e/test_tracking_server.py runs dvc repro against a real server",
     "curl": "tests/e2e/test_pipeline.py posts both request forms to the real model server",
 }
 NEEDS_THE_REGISTRY = "models:/"  # after `make repro` and `stance promote`: tests/e2e/test_pipeline.py

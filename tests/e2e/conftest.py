@@ -69,31 +69,49 @@ def copy_project(project: Path, params: dict | None = None) -> Path:
     return project
 
 
-@contextmanager
-def model_server(project: Path, model_uri: str, started_within: float = 180):
-    """The real `mlflow models serve` of `model_uri` (the project's store) on a free loopback port; yields
-    its URL and stops it, workers included, on the way out."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**command_env(project), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
-    log = project / f"serve-{port}.log"
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def server(command: list[str], cwd: Path, env: dict[str, str], url: str, log: Path,
+           started_within: float = 180):
+    """Runs a real server (`command`) until it answers `url`/ping or /health; yields `url` and stops it,
+    workers included, on the way out."""
     with log.open("wb") as output:
-        server = subprocess.Popen(
-            ["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local", "-h", "127.0.0.1",
-             "-p", str(port)], cwd=project, env=env, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     try:
         deadline = time.monotonic() + started_within
-        while not _answers(url + "/ping"):
-            assert server.poll() is None and time.monotonic() < deadline, \
-                f"the model server did not start:\n{log.read_text()[-3000:]}"
+        while not (_answers(f"{url}/ping") or _answers(f"{url}/health")):
+            assert process.poll() is None and time.monotonic() < deadline, \
+                f"{command[0]} did not start:\n{log.read_text()[-3000:]}"
             time.sleep(1)
         yield url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def model_server(project: Path, model_uri: str):
+    """The real `mlflow models serve` of `model_uri` (from the project's store) on a free loopback port."""
+    port = free_port()
+    env = {**command_env(project), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    return server(["mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+                   "-h", "127.0.0.1", "-p", str(port)], project, env, f"http://127.0.0.1:{port}",
+                  project / f"serve-{port}.log")
+
+
+def tracking_server(folder: Path):
+    """A real MLflow tracking server (SQLite store, artifacts proxied into `folder`) on a free port."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    return server(["mlflow", "server", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+                   "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", "1"], folder, command_env(folder),
+                  f"http://127.0.0.1:{port}", folder / "server.log")
 
 
 def _answers(url: str) -> bool:
