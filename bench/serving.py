@@ -8,7 +8,6 @@ Prints throughput (sentences/s), p50/p99 latency per request, and the failed req
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -24,24 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.scoring import DEFAULT_MODEL  # noqa: E402
 from pipeline.stage import argument_parser  # noqa: E402
-from tests.e2e.conftest import model_server  # noqa: E402
-
-
-def log_model(store: Path) -> str:
-    """The DVC-tracked model, logged and registered in a scratch store as the log stage would."""
-    import mlflow
-
-    from pipeline import tracking
-    from pipeline.models.families import load_model
-
-    mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
-    model_file = ROOT / DEFAULT_MODEL
-    examples = pd.DataFrame({"text": ["Ankara welcomed the talks."], "target": [""]})
-    os.chdir(ROOT)  # the logged model ships the `pipeline` package, found from here
-    with mlflow.start_run():
-        version = tracking.log_model(load_model(model_file), model_file, examples, "load check",
-                                     {"model_md5": "bench", "family": "bench"})
-    return f"models:/{tracking.REGISTERED_MODEL}/{version}"
+from tests.e2e.conftest import model_server, register_model  # noqa: E402
 
 
 def main() -> None:
@@ -59,7 +41,7 @@ def main() -> None:
               for batch in (rng.choice(corpus, args.batch) for _ in range(args.requests))]
     with tempfile.TemporaryDirectory() as scratch:
         store = Path(scratch)
-        uri = log_model(store)
+        uri = register_model(ROOT / DEFAULT_MODEL, store)
         with model_server(store, uri) as url:
 
             def post(body: dict) -> tuple[float, bool]:

@@ -107,6 +107,12 @@ def cmd_validate(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_score_spark(args: argparse.Namespace) -> None:
+    from pipeline.spark import score_with_spark
+
+    score_with_spark(args.input, args.output, args.model, args.text_column, args.master)
+
+
 def cmd_promote(args: argparse.Namespace) -> None:
     from pipeline import tracking
 
@@ -144,6 +150,17 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--params", default="params.yaml",
                           help="params.yaml whose prepare.test_size decides how many articles are needed")
     validate.set_defaults(handler=cmd_validate)
+
+    spark = commands.add_parser(
+        "score-spark", help="score a Parquet/CSV dataset on Apache Spark with a registered model",
+        description="Adds label, p_support, p_reject, p_neutral to every row; writes Parquet.",
+    )
+    spark.add_argument("input", help="a .parquet or .csv file or folder (a local path or a URL Spark reads)")
+    spark.add_argument("output", help="a new folder for the scored rows, in Parquet")
+    spark.add_argument("--model", default="models:/stance-classifier@champion", help="an MLflow model URI")
+    spark.add_argument("--text-column", default="text")
+    spark.add_argument("--master", help="Spark master, e.g. local[2] (default: spark-submit's or local[*])")
+    spark.set_defaults(handler=cmd_score_spark)
 
     promote = commands.add_parser("promote", help="point the 'champion' alias at a registered model version")
     promote.add_argument("version", help="version number of stance-classifier in the MLflow registry")

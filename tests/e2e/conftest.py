@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -119,3 +119,23 @@ def _answers(url: str) -> bool:
         return requests.get(url, timeout=2).ok
     except requests.ConnectionError:
         return False
+
+
+def register_model(model_file: Path, store: Path) -> str:
+    """`model_file` logged and registered in a new MLflow store in `store`, as the log stage does it;
+    returns its models:/ URI. The tracking URI of this process is left as it was."""
+    import mlflow
+
+    from pipeline import tracking
+    from pipeline.models.families import load_model
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
+    examples = pd.DataFrame({"text": ["Ankara welcomed the talks."], "target": [""]})
+    try:
+        with chdir(ROOT), mlflow.start_run():  # the logged model ships the `pipeline` package, found here
+            version = tracking.log_model(load_model(model_file), model_file, examples, "registered by a test",
+                                         {"model_md5": "test", "family": "test"})
+    finally:
+        mlflow.set_tracking_uri(previous)
+    return f"models:/{tracking.REGISTERED_MODEL}/{version}"

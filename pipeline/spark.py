@@ -1,0 +1,79 @@
+"""Scoring a dataset on Apache Spark with a logged model (`stance score-spark`): MLflow's `spark_udf` runs
+the model's pyfunc (pipeline.serving) on the executors and adds `label` and the three probabilities to
+every row; the output is Parquet, one file per partition. On a cluster, `spark-submit pipeline/cli.py
+score-spark ...` with the project installed on the executors."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pipeline.files import InputError
+from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
+from pipeline.models.outputs import PROBABILITY_COLUMNS
+
+DEFAULT_MODEL_URI = "models:/stance-classifier@champion"
+RESULT_TYPE = "label string, " + ", ".join(f"{column} double" for column in PROBABILITY_COLUMNS)
+INPUT_TYPES = (".parquet", ".csv")
+
+
+def check_paths(source: str, destination: str) -> None:
+    """Before Spark starts: an input it can read, and an output that would not overwrite anything."""
+    path = Path(source)
+    if "://" not in source:
+        if not path.exists():
+            raise InputError(f"{source}: no such file or folder")
+        if path.is_file() and path.suffix.lower() not in INPUT_TYPES:
+            raise InputError(f"{source}: unsupported input type '{path.suffix}'; use .parquet or .csv")
+    if "://" not in destination and Path(destination).exists():
+        raise InputError(f"{destination}: already exists; Spark writes a new folder (remove it, or name "
+                         "another)")
+
+
+def read_dataset(spark, source: str, text_column: str):
+    """A Parquet or CSV (header, quoted multi-line fields) file or folder, with its text column checked."""
+    reader = spark.read
+    if source.lower().rstrip("/").endswith(".csv"):
+        frame = reader.csv(source, header=True, multiLine=True, escape='"')
+    else:
+        frame = reader.parquet(source)
+    if text_column not in frame.columns:
+        raise InputError(f"{source}: no column '{text_column}' (columns: {', '.join(frame.columns)})")
+    return frame
+
+
+def score_dataset(spark, source: str, destination: str, model_uri: str, text_column: str = TEXT_COLUMN):
+    import mlflow
+    from pyspark.sql import functions as F
+
+    frame = read_dataset(spark, source, text_column)
+    stance = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=RESULT_TYPE, env_manager="local")
+    inputs = [F.col(text_column).alias(TEXT_COLUMN)]
+    if TARGET_COLUMN in frame.columns:
+        inputs.append(F.col(TARGET_COLUMN))
+    scored = frame.withColumn("_stance", stance(F.struct(*inputs)))
+    scored.select(*frame.columns, *(F.col(f"_stance.{name}").alias(name)
+                                    for name in ["label", *PROBABILITY_COLUMNS])).write.parquet(destination)
+
+
+def score_with_spark(source: str, destination: str, model_uri: str, text_column: str = TEXT_COLUMN,
+                     master: str | None = None) -> None:
+    check_paths(source, destination)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError("score-spark needs PySpark: pip install -e '.[spark]' (make setup installs it)") \
+            from None
+    # The executors' Python is this one, so the model loads with the same packages (env_manager="local").
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("stance score-spark")
+    if master:
+        builder = builder.master(master)
+    spark = builder.getOrCreate()
+    try:
+        score_dataset(spark, source, destination, model_uri, text_column)
+    finally:
+        spark.stop()
+    print(f"scored {source} -> {destination} (Parquet) with {model_uri}", file=sys.stderr)
+
