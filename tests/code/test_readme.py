@@ -32,7 +32,7 @@ RUN_ELSEWHERE = {  # command prefix: where it runs
     "MLFLOW_TRACKING_URI=http": "tests/e2e/test_tracking_server.py runs dvc repro against a real server",
     "curl": "tests/e2e/test_pipeline.py posts both request forms to the real model server",
 }
-NEEDS_THE_REGISTRY = "models:/"  # after `make repro`, `stance promote`: tests/e2e/test_pipeline.py, test_spark.py
+NEEDS_THE_REGISTRY = "models:/"  # after make repro + stance promote: tests/e2e/test_pipeline.py, test_spark
 
 
 def readme_commands() -> list[str]:
