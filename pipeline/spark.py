@@ -43,6 +43,20 @@ def read_dataset(spark, source: str, text_column: str):
     return frame
 
 
+def check_model(model_uri: str) -> None:
+    """A model whose pyfunc gives labels and probabilities (logged by this version of the pipeline)."""
+    from mlflow.models import get_model_info
+
+    from pipeline import tracking
+
+    with tracking.talking_to_mlflow(f"cannot load {model_uri}"):
+        tracking.connect()
+        loader = get_model_info(model_uri).flavors.get("python_function", {}).get("loader_module")
+    if loader != "pipeline.serving":
+        raise InputError(f"{model_uri}: logged before models gave probabilities to MLflow (its pyfunc is "
+                         f"{loader}); run `dvc repro` to register the model again, and use that version")
+
+
 def score_dataset(spark, source: str, destination: str, model_uri: str, text_column: str = TEXT_COLUMN):
     import mlflow
     from pyspark.sql import functions as F
@@ -60,7 +74,10 @@ def score_dataset(spark, source: str, destination: str, model_uri: str, text_col
 def score_with_spark(source: str, destination: str, model_uri: str, text_column: str = TEXT_COLUMN,
                      master: str | None = None) -> None:
     check_paths(source, destination)
+    check_model(model_uri)
     try:
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
         from pyspark.sql import SparkSession
     except ImportError:
         raise InputError("score-spark needs PySpark: pip install -e '.[spark]' (make setup installs it)") \
@@ -71,8 +88,12 @@ def score_with_spark(source: str, destination: str, model_uri: str, text_column:
     if master:
         builder = builder.master(master)
     spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("FATAL")  # a failed task is reported below in one line, not a Java trace
     try:
         score_dataset(spark, source, destination, model_uri, text_column)
+    except (PySparkException, Py4JJavaError) as err:
+        first = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        raise InputError(f"Spark could not score {source}: {first[:500]}") from None
     finally:
         spark.stop()
     print(f"scored {source} -> {destination} (Parquet) with {model_uri}", file=sys.stderr)
