@@ -135,3 +135,22 @@ def test_nul_bytes_in_labelled_data_are_refused_with_their_line(tmp_path):
     path = write_rows(tmp_path / "s.csv", [sentence(1), sentence(2, text="Talks\x00 resumed.")])
     with pytest.raises(InputError, match="s.csv: line 3: NUL byte"):
         load_sentences(path)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing input", "no-such.parquet: no such file or folder"),
+    ("text input", "unsupported input type '.txt'; use .parquet or .csv"),
+    ("existing output", "already exists; Spark writes a new folder"),
+])
+def test_score_spark_refuses_bad_paths_before_spark_starts(tmp_path, capsys, case, message):
+    source, destination = tmp_path / "rows.csv", tmp_path / "scored"
+    source.write_text("text\nAnkara welcomed the talks.\n")
+    if case == "missing input":
+        source = tmp_path / "no-such.parquet"
+    elif case == "text input":
+        source = tmp_path / "article.txt"
+        source.write_text(ARTICLE)
+    else:
+        destination.mkdir()
+    code, _, err = run_cli(["score-spark", str(source), str(destination)], capsys)
+    assert code == 1 and message in err and "Traceback" not in err
