@@ -62,6 +62,9 @@ def score_dataset(spark, source: str, destination: str, model_uri: str, text_col
     from pyspark.sql import functions as F
 
     frame = read_dataset(spark, source, text_column)
+    cores = spark.sparkContext.defaultParallelism
+    if frame.rdd.getNumPartitions() < cores:  # a single file is read as one partition: one busy core
+        frame = frame.repartition(cores)
     stance = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=RESULT_TYPE, env_manager="local")
     inputs = [F.col(text_column).alias(TEXT_COLUMN)]
     if TARGET_COLUMN in frame.columns:
