@@ -13,7 +13,6 @@ from pipeline.files import InputError
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
 from pipeline.models.outputs import PROBABILITY_COLUMNS
 
-DEFAULT_MODEL_URI = "models:/stance-classifier@champion"
 RESULT_TYPE = "label string, " + ", ".join(f"{column} double" for column in PROBABILITY_COLUMNS)
 INPUT_TYPES = (".parquet", ".csv")
 
