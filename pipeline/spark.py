@@ -46,12 +46,12 @@ def check_model(model_uri: str) -> None:
     """A model whose pyfunc gives labels and probabilities (logged by this version of the pipeline)."""
     from mlflow.models import get_model_info
 
-    from pipeline import tracking
+    from pipeline import serving, tracking
 
     with tracking.talking_to_mlflow(f"cannot load {model_uri}"):
         tracking.connect()
         loader = get_model_info(model_uri).flavors.get("python_function", {}).get("loader_module")
-    if loader != "pipeline.serving":
+    if loader != serving.__name__:  # the loader tracking.log_model names
         raise InputError(f"{model_uri}: logged before models gave probabilities to MLflow (its pyfunc is "
                          f"{loader}); run `dvc repro` to register the model again, and use that version")
 
