@@ -1,7 +1,9 @@
-"""Benchmark: scoring speed and memory of the trained model (models/stance_model.skops), and the cold
-start of the `stance` command beside the one before its heavy imports were made lazy.
+"""Benchmark: `stance score` from the shell, old and new in one run: cold start, where the time goes,
+throughput and peak memory on a table of sentences (made by resampling our corpus), and flat memory at
+1 and 5 million sentences.
 
-    python bench/scoring.py [--model PATH] [--baseline REV] [--repeats N]
+    python bench/scoring.py [--model PATH] [--baseline REV] [--scoring-baseline REV] [--sizes N,N,...]
+                            [--repeats N]
 
 The public stance benchmarks are in bench/public.py.
 """
@@ -9,7 +11,6 @@ The public stance benchmarks are in bench/public.py.
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -25,33 +26,113 @@ from pipeline.stage import argument_parser
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+LIGHT_MODEL = ROOT / "tests/fixtures/legacy-tfidf-logreg.skops"  # TF-IDF + logistic regression, no torch
 
 
-def bench_scoring(model_path: Path) -> None:
-    print("## Scoring speed and memory")
-    if not model_path.is_file():
-        print(f"skipped: {model_path} not found (run `make repro` first)\n")
-        return
+def corpus_table(path: Path, n: int) -> Path:
+    """`n` sentences drawn with replacement from our corpus, as a CSV with an id column; written a million
+    rows at a time."""
+    corpus = pd.read_csv(ROOT / "data/raw/sentences.csv", usecols=["text"])["text"]
+    with path.open("w", encoding="utf-8") as out:
+        out.write("id,text\n")
+        for start in range(0, n, 1_000_000):
+            rows = corpus.sample(min(1_000_000, n - start), replace=True, random_state=start)
+            out.write(pd.DataFrame({"id": range(start, start + len(rows)), "text": rows.to_numpy()})
+                      .to_csv(index=False, header=False))
+    return path
+
+
+def run_measured(command: list[str], code: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB) of a command run with the package in `code`; the RSS is the largest
+    of the process and the workers it waited for."""
     start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} failed in {code}: {stderr.decode()[-800:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def stance_score(source: Path, output: Path, model: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "score", str(source), "--model", str(model), "-q",
+            "--format", "csv", "-o", str(output), *options]
+
+
+def bench_profile(model_path: Path, source: Path) -> None:
+    """Where the time of scoring a table goes, in-process: reading and checking, the TF-IDF analyzers, the
+    MiniLM encoder, the classifier."""
+    from pipeline.scoring import read_input
+
+    print(f"## Where the time goes ({model_path.name}, {source.name})")
+    start = time.perf_counter()
+    table = read_input(str(source))
+    texts = [s for document in table.batches(5_000) for s in document.sentences]
+    parts = {"read and check the CSV": time.perf_counter() - start}
     model = load_model(model_path)
-    print(f"load model:           {time.perf_counter() - start:.3f} s")
-    corpus = pd.read_csv(ROOT / "data/raw/sentences.csv")["text"].tolist()
-    for n in (1, 100, 10_000):
-        batch = (corpus * (n // len(corpus) + 1))[:n]
+    features, classifier = model.named_steps["features"], model.named_steps["classifier"]
+    start = time.perf_counter()
+    tfidf = features.tfidf.transform(texts)
+    parts["TF-IDF (word and character n-grams)"] = time.perf_counter() - start
+    if features.embedder is not None:
         start = time.perf_counter()
-        model.predict_proba(batch)
-        seconds = time.perf_counter() - start
-        print(f"predict_proba n={n:<6} {seconds:.3f} s  ({n / seconds:,.0f} sentences/s)")
+        embeddings = features.embedder.transform(texts)
+        parts["MiniLM encoder (float32)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    classifier.predict_proba(features.combine(tfidf, embeddings if features.embedder is not None else None,
+                                              None))
+    parts["feature matrix and classifier"] = time.perf_counter() - start
+    total = sum(parts.values())
+    for name, seconds in parts.items():
+        print(f"{name:38} {seconds:7.2f} s  {seconds / total:6.1%}")
     article = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.txt")))
     start = time.perf_counter()
-    for _ in range(20):
-        sentences = split_sentences(article)
-    seconds = (time.perf_counter() - start) / 20
-    print(f"split_sentences:      {len(sentences)} sentences in {seconds * 1000:.1f} ms "
-          f"({len(sentences) / seconds:,.0f} sentences/s)")
-    print(f"peak RSS:             {peak_rss_mib():.0f} MiB\n")
+    sentences = split_sentences(article)
+    seconds = time.perf_counter() - start
+    print(f"(articles only) sentence splitting: {len(sentences) / seconds:,.0f} sentences/s, "
+          f"{len(texts) / (len(sentences) / seconds):.2f} s for as many sentences\n")
+
+
+def bench_throughput(model_path: Path, source: Path, baseline: str, scratch: Path) -> None:
+    """The same table through `stance score` before streaming (`baseline`) and now, with each speed
+    option; the predictions are compared with the old path's."""
+    rows = sum(1 for _ in source.open(encoding="utf-8")) - 1
+    print(f"## Throughput and peak memory: {rows:,} sentences, {model_path.name}, `stance score` from the "
+          f"shell ({os.cpu_count()} cores; {baseline} is the path before streaming)")
+    variants = {f"before ({baseline})": (baseline, []), "now": (None, []),
+                "now --jobs 2": (None, ["--jobs", "2"]),
+                "now --precision bfloat16": (None, ["--precision", "bfloat16"]),
+                "now --precision bfloat16 --jobs 2": (None, ["--precision", "bfloat16", "--jobs", "2"])}
+    print(f"{'':36} {'wall s':>8} {'sent/s':>8} {'x before':>9} {'peak MiB':>9} {'labels as before':>17}")
+    reference = first = None
+    for number, (name, (rev, options)) in enumerate(variants.items()):
+        code = cli_code(rev, scratch / f"code-{number}") if rev else ROOT
+        output = scratch / f"scored-{number}.csv"
+        seconds, peak = run_measured(stance_score(source, output, model_path, *options), code)
+        scored = pd.read_csv(output)
+        reference = scored if reference is None else reference
+        first = first or seconds
+        agree = (scored["label"] == reference["label"]).mean()
+        drift = max((scored[c] - reference[c]).abs().max() for c in ("p_support", "p_reject", "p_neutral"))
+        print(f"{name:36} {seconds:8.1f} {rows / seconds:8.0f} {first / seconds:9.2f} {peak:9.0f} "
+              f"{agree:10.2%} (max |dp| {drift:.4f})")
+    print()
+
+
+def bench_scale(model_path: Path, sizes: list[int], scratch: Path) -> None:
+    print(f"## Memory at scale: `stance score` now, {model_path.name} (the I/O path every model uses; the "
+          "MiniLM encoder adds its own fixed amount, measured above)")
+    print(f"{'sentences':>10} {'wall s':>8} {'sent/s':>8} {'peak MiB':>9}")
+    for n in sizes:
+        source = corpus_table(scratch / f"scale-{n}.csv", n)
+        output = scratch / f"scale-{n}-scored.csv"
+        seconds, peak = run_measured(stance_score(source, output, model_path), ROOT)
+        print(f"{n:>10,} {seconds:8.1f} {n / seconds:8.0f} {peak:9.0f}")
+        source.unlink()
+        output.unlink()
+    print()
 
 
 COLD_START_BASELINE = "b06c502"  # the last commit before the CLI imported heavy modules lazily
@@ -98,14 +179,32 @@ def bench_cold_start(model_path: Path, baseline: str, repeats: int) -> None:
     print()
 
 
+SCORING_BASELINE = "685fc40"  # the last commit before `stance score` streamed its input
+
+
 def main() -> None:
     parser = argument_parser(__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / DEFAULT_MODEL)
-    parser.add_argument("--baseline", default=COLD_START_BASELINE, help="the git revision to compare with")
+    parser.add_argument("--baseline", default=COLD_START_BASELINE,
+                        help="the revision to compare cold start with")
+    parser.add_argument("--scoring-baseline", default=SCORING_BASELINE,
+                        help="the revision to compare throughput with")
+    parser.add_argument("--sentences", type=int, default=10_000, help="table size for the throughput table")
+    parser.add_argument("--sizes", default="10000,1000000,5000000",
+                        help="table sizes for the memory-at-scale table (comma-separated; empty: skip)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     bench_cold_start(args.model, args.baseline, args.repeats)
-    bench_scoring(args.model)
+    if not args.model.is_file():
+        print(f"skipped scoring: {args.model} not found (run `make repro` first)")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
+        bench_profile(args.model, source)
+        bench_throughput(args.model, source, args.scoring_baseline, scratch)
+        if args.sizes:
+            bench_scale(LIGHT_MODEL, [int(n) for n in args.sizes.split(",")], scratch)
 
 
 if __name__ == "__main__":

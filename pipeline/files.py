@@ -9,7 +9,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,21 +41,36 @@ def read_utf8(path: str | Path) -> str:
     return decode_utf8(raw, str(path))
 
 
-def decode_utf8(raw: bytes, name: str) -> str:
-    """UTF-8 text; a byte that is not UTF-8 or a NUL byte (binary data, UTF-16) is an error with its line."""
+def decode_utf8(raw: bytes, name: str, first_line: int = 1) -> str:
+    """UTF-8 text; a byte that is not UTF-8 or a NUL byte (binary data, UTF-16) is an error with its line.
+    `first_line` is the line `raw` starts on, for a file read a line at a time."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        line = first_line + raw[: err.start].count(b"\n")
         raise InputError(
             f"{name}: line {line}: byte 0x{raw[err.start]:02x} is not valid UTF-8 "
             "(save the file as UTF-8)"
         ) from None
     nul = text.find("\x00")
     if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
+        line = first_line + text.count("\n", 0, nul)
         raise InputError(f"{name}: line {line}: NUL byte (a binary file, or text saved as UTF-16?)")
     return text
+
+
+def iter_utf8_lines(path: str | Path) -> Iterator[str]:
+    """The lines of a file of any size, each checked as decode_utf8 checks a whole file."""
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a file") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            yield decode_utf8(raw, str(path), first_line=number)
 
 
 def _mode_for(path: Path, is_dir: bool) -> int:
@@ -140,16 +155,22 @@ class CsvRow:
 
 
 def read_csv_rows(text: str, name: str) -> tuple[list[str], list[CsvRow]]:
-    """Header and rows of CSV text, with the line numbers pandas does not keep. `name` (the file) prefixes
-    the errors for a field longer than CSV_FIELD_LIMIT and for a quote that is never closed."""
+    """Header and rows of CSV text, with the line numbers pandas does not keep."""
+    header, rows = iter_csv_rows(io.StringIO(text, newline=""), name)
+    return header, list(rows)
+
+
+def iter_csv_rows(lines: Iterable[str], name: str) -> tuple[list[str], Iterator[CsvRow]]:
+    """Header and rows of CSV lines (a file of any size is read a row at a time). `name` (the file)
+    prefixes the errors for a field longer than CSV_FIELD_LIMIT and for a quote that is never closed."""
     csv.field_size_limit(CSV_FIELD_LIMIT)  # the module's default, 128 KiB, is less than a long article
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[CsvRow] = []
-    line = 0
-    try:
+    reader = csv.reader(lines, strict=True)
+    with _csv_errors(name, 0):
         header = [column.strip() for column in next(reader, [])]
+
+    def rows() -> Iterator[CsvRow]:
         line = reader.line_num
-        for number, fields in enumerate(reader, start=1):
+        for number, fields in enumerate(_csv_records(reader, name), start=1):
             start, line = line + 1, reader.line_num
             if not fields:  # blank line
                 continue
@@ -158,7 +179,26 @@ def read_csv_rows(text: str, name: str) -> tuple[list[str], list[CsvRow]]:
                 raise InputError(f"{name}: line {start}: a quoted field that starts on this line is not "
                                  f"closed (the row runs on to line {line}); check the quotes in this row")
             values = {column: value.strip() for column, value in zip(header, fields, strict=False)}
-            rows.append(CsvRow(number, start, values, len(fields)))
+            yield CsvRow(number, start, values, len(fields))
+
+    return header, rows()
+
+
+def _csv_records(reader, name: str) -> Iterator[list[str]]:
+    while True:
+        done = reader.line_num  # the last line of the last complete row
+        with _csv_errors(name, done):
+            fields = next(reader, None)
+        if fields is None:
+            return
+        yield fields
+
+
+@contextmanager
+def _csv_errors(name: str, line: int) -> Iterator[None]:
+    """csv.Error as an InputError naming the line after `line`, the last one of a complete row."""
+    try:
+        yield
     except csv.Error as err:
         if "unexpected end of data" in str(err):
             raise InputError(f"{name}: line {line + 1}: a quoted field that starts in this row is never "
@@ -166,4 +206,3 @@ def read_csv_rows(text: str, name: str) -> tuple[list[str], list[CsvRow]]:
         limit = CSV_FIELD_LIMIT // 2**20
         raise InputError(f"{name}: line {line + 1}: {err} (a field over {limit} MiB, or a broken "
                          "quote)") from None
-    return header, rows

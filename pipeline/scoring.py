@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import re
 import sys
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +21,8 @@ import pandas as pd
 import pysbd
 from pysbd.lang.english import English
 
-from pipeline import LABELS, model_io
-from pipeline.files import InputError, decode_utf8, read_csv_rows, read_utf8
+from pipeline import LABELS, model_io, tables
+from pipeline.files import InputError, decode_utf8, read_utf8
 from pipeline.models.families import load_model as load_model_file
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
 from pipeline.models.inspection import known_targets, reads_targets
@@ -39,6 +41,7 @@ _ABBREVIATIONS = frozenset(English.Abbreviation.ABBREVIATIONS)  # pysbd's: mr, g
 WRAP_WIDTH = 60  # a line this long that stops mid-sentence was wrapped, not a headline
 SEGMENT_WINDOW = 5_000  # characters pysbd reads at once
 LONG_SENTENCE_WORDS = 300  # a "sentence" this long is worth a warning
+MAX_PROBLEMS = 10  # bad rows reported at once
 
 
 def load_model(model: str | Path | None = None):
@@ -53,6 +56,20 @@ def load_model(model: str | Path | None = None):
 
         return tracking.load_logged_model(model)
     return load_model_file(model)
+
+
+def set_precision(model, precision: str) -> None:
+    """Encode in `precision` (float32 or bfloat16) where the model has a MiniLM body; see SentenceEmbedder."""
+    from pipeline.models.minilm import PRECISIONS, native_bfloat16
+
+    if precision not in PRECISIONS:
+        raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}")
+    embedder = getattr(model.named_steps.get("features"), "embedder", None)
+    if embedder is None:
+        return
+    if precision == "bfloat16" and not native_bfloat16():
+        log.warning("this CPU has no native bfloat16: encoding in bfloat16 is slower here, not faster")
+    embedder.set_params(precision=precision)
 
 
 def _ends_sentence(line: str) -> bool:
@@ -111,11 +128,16 @@ def split_sentences(article: str) -> list[str]:
 
 @dataclass
 class Document:
+    """Sentences to score: an article, or a batch of a table's rows (several batches share its name)."""
+
     name: str
     sentences: list[str]
     indices: list[int]  # sentence position in an article, or the row number in a table
     targets: list[str] | None = None  # per sentence, from a table's `target` column
     columns: dict[str, list] = field(default_factory=dict)  # a table's other columns, kept in the output
+
+    def __len__(self) -> int:
+        return len(self.sentences)
 
 
 def read_article(name: str, text: str) -> Document:
@@ -130,67 +152,112 @@ def read_article(name: str, text: str) -> Document:
     return Document(name, sentences, list(range(1, len(sentences) + 1)))
 
 
-def read_table(path: Path, text_column: str) -> Document:
-    text = read_utf8(path)
-    texts: list[str] = []
-    indices: list[int] = []
-    targets: list[str] = []
-    records: list[dict] = []  # every row's own fields, so the output keeps the input's columns (ids, dates)
-    problems = []
-    if path.suffix.lower() == ".csv":
-        header, rows = read_csv_rows(text, str(path))
-        if text_column not in header:
-            raise InputError(f"{path}: line 1: no column '{text_column}' (columns: {', '.join(header)})")
-        for row in rows:
-            value = row.values.get(text_column, "")
-            if not value:
-                problems.append(f"{row.where(text_column)}: empty text")
-            texts.append(value)
-            indices.append(row.number)
-            targets.append(row.values.get(TARGET_COLUMN, ""))
-            records.append(row.values)
-    else:  # .jsonl
-        for line_number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"{path}: line {line_number}: not valid JSON ({err.msg})") from None
-            value = record.get(text_column) if isinstance(record, dict) else None
-            if not isinstance(value, str) or not value.strip():
-                problems.append(f"line {line_number}, field '{text_column}': missing or empty text")
-            texts.append(value.strip() if isinstance(value, str) else "")
-            indices.append(line_number)
-            target = record.get(TARGET_COLUMN) if isinstance(record, dict) else None
-            targets.append(target.strip() if isinstance(target, str) else "")
-            records.append(record if isinstance(record, dict) else {})
-    if problems:
-        raise InputError(f"{path}: " + "; ".join(problems[:10]) + (" ..." if len(problems) > 10 else ""))
-    if not texts:
-        raise InputError(f"{path}: no rows to score")
-    names = [name for name in dict.fromkeys(k for r in records for k in r)
-             if name not in (text_column, TARGET_COLUMN)]
-    columns = {name: [r.get(name) for r in records] for name in names}
-    return Document(str(path), texts, indices, targets if any(targets) else None, columns)
+@dataclass
+class ArticleInput:
+    """An article, split into sentences when it is checked (articles are small)."""
+
+    document: Document
+    columns: list[str] = field(default_factory=list)
+    targets: set[str] = field(default_factory=set)
+
+    @property
+    def rows(self) -> int:
+        return len(self.document)
+
+    def batches(self, size: int) -> Iterator[Document]:
+        doc = self.document
+        for start in range(0, len(doc), size):
+            yield Document(doc.name, doc.sentences[start:start + size], doc.indices[start:start + size])
 
 
-def read_input(source: str, text_column: str = TEXT_COLUMN) -> Document:
-    """`-` is an article on stdin; .txt an article; .csv / .jsonl one sentence per row."""
+@dataclass
+class TableInput:
+    """A .csv, .jsonl or .parquet file of sentences, one per row, read a batch at a time."""
+
+    path: Path
+    text_column: str
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)  # besides the text and the target
+    targets: set[str] = field(default_factory=set)
+
+    def check(self) -> TableInput:
+        """Read the whole file once, before any model loads: every row has text (the first problems are
+        reported together), and which columns and targets it has."""
+        declared = tables.columns_of(self.path)
+        if declared is not None and self.text_column not in declared:
+            place = "line 1: " if self.path.suffix.lower() == ".csv" else ""
+            raise InputError(f"{self.path}: {place}no column '{self.text_column}' "
+                             f"(columns: {', '.join(declared)})")
+        names = dict.fromkeys(declared or [])
+        problems = []
+        for record in tables.records(self.path):
+            self.rows += 1
+            names.update(dict.fromkeys(record.values))
+            if problem := _text_problem(record.values.get(self.text_column)):
+                problems.append(f"{record.where(self.text_column)}: {problem}")
+                if len(problems) > MAX_PROBLEMS:
+                    break
+            if target := _target(record.values):
+                self.targets.add(target)
+        if problems:
+            raise InputError(f"{self.path}: " + "; ".join(problems[:MAX_PROBLEMS])
+                             + (" ..." if len(problems) > MAX_PROBLEMS else ""))
+        if not self.rows:
+            raise InputError(f"{self.path}: no rows to score")
+        self.columns = [name for name in names if name not in (self.text_column, TARGET_COLUMN)]
+        return self
+
+    def batches(self, size: int) -> Iterator[Document]:
+        batch: list[tables.Record] = []
+        for record in tables.records(self.path):
+            batch.append(record)
+            if len(batch) == size:
+                yield self._document(batch)
+                batch = []
+        if batch:
+            yield self._document(batch)
+
+    def _document(self, batch: list[tables.Record]) -> Document:
+        return Document(
+            str(self.path),
+            [record.values[self.text_column].strip() for record in batch],
+            [record.number for record in batch],
+            [_target(record.values) for record in batch],
+            {name: [record.values.get(name) for record in batch] for name in self.columns},
+        )
+
+
+def _text_problem(value) -> str | None:
+    if value is None:
+        return "missing"
+    if not isinstance(value, str):
+        return f"not text ({type(value).__name__})"
+    return None if value.strip() else "empty text"
+
+
+def _target(values: dict) -> str:
+    target = values.get(TARGET_COLUMN)
+    return target.strip() if isinstance(target, str) else ""
+
+
+def read_input(source: str, text_column: str = TEXT_COLUMN) -> ArticleInput | TableInput:
+    """`-` is an article on stdin; .txt an article; .csv / .jsonl / .parquet one sentence per row. Checked
+    here, read (again, for tables) batch by batch when scored."""
     if source == "-":
-        return read_article("<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>"))
+        return ArticleInput(read_article("<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>")))
     path = Path(source)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".jsonl"):
-        return read_table(path, text_column)
+    if suffix in tables.TABLE_SUFFIXES:
+        return TableInput(path, text_column).check()
     if suffix == ".txt":
-        return read_article(str(path), read_utf8(path))
-    raise InputError(f"{path}: unsupported input type '{suffix}'; use .txt (article), .csv, .jsonl or -")
+        return ArticleInput(read_article(str(path), read_utf8(path)))
+    raise InputError(f"{path}: unsupported input type '{suffix}'; use .txt (article), .csv, .jsonl, "
+                     ".parquet or -")
 
 
-def warn_about_targets(model, targets: list[str]) -> None:
+def warn_about_targets(model, targets: set[str]) -> None:
     """A target the model cannot use is worth a warning: a slug typed wrong is silently ignored otherwise."""
-    asked = sorted(set(targets) - {""})
+    asked = sorted(targets - {""})
     known = known_targets(model)
     if asked and not reads_targets(model):
         log.warning("this model is not target-aware: the target %s is ignored", ", ".join(asked))
@@ -199,56 +266,113 @@ def warn_about_targets(model, targets: list[str]) -> None:
                     ", ".join(unknown), ", ".join(known))
 
 
-def score(model, documents: list[Document], target: str | None = None,
-          keep: list[str] | None = None) -> pd.DataFrame:
-    """One row per sentence: doc, sentence_index, [the input's columns,] [target,] text, label, p_support,
-    p_reject, p_neutral.
+@dataclass(frozen=True)
+class Layout:
+    """The columns of the scored rows, fixed before the first batch so that every batch writes the same:
+    doc, sentence_index, [the input's columns,] [target,] text, label, p_support, p_reject, p_neutral.
+    An input column named like an output column is kept as input_<name> (a gold `label`, say)."""
 
-    `target` applies to sentences whose document gives none; target-aware models use it, others ignore it.
-    A table's other columns are kept (all of them, or those named in `keep`); one named like an output
-    column is kept as input_<name> (a gold `label`, say).
-    """
-    texts = [s for doc in documents for s in doc.sentences]
-    targets = [t or target or "" for doc in documents for t in (doc.targets or [None] * len(doc.sentences))]
-    warn_about_targets(model, targets)
-    proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: texts, TARGET_COLUMN: targets}))
+    kept: tuple[str, ...]  # the input columns kept, by their input names
+    target: bool
+
+    @classmethod
+    def of(cls, inputs: list, keep: list[str] | None, target: str | None) -> Layout:
+        """All the inputs' own columns, or those named in `keep`; a target column when any row or --target
+        gives one."""
+        names = list(dict.fromkeys(name for source in inputs for name in source.columns))
+        if keep is not None:
+            missing = [name for name in keep if name not in names]
+            if missing:
+                raise InputError(f"--keep: no column {', '.join(missing)} in the input "
+                                 f"(columns: {', '.join(names)})")
+            names = keep
+        return cls(tuple(names), bool(target) or any(source.targets for source in inputs))
+
+    @property
+    def columns(self) -> list[str]:
+        return (OUTPUT_COLUMNS[:2] + [_output_name(name) for name in self.kept]
+                + ["target"] * self.target + OUTPUT_COLUMNS[2:])
+
+
+def _output_name(column: str) -> str:
+    return f"input_{column}" if column in OUTPUT_COLUMNS + ["target"] else column
+
+
+def score(model, document: Document, layout: Layout, target: str | None = None) -> pd.DataFrame:
+    """The scored rows of a document in `layout`. `target` applies to sentences whose document gives none;
+    target-aware models use it, others ignore it."""
+    targets = [t or target or "" for t in (document.targets or [None] * len(document))]
+    proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: document.sentences, TARGET_COLUMN: targets}))
     frame = pd.concat([pd.DataFrame({
-        "doc": [doc.name for doc in documents for _ in doc.sentences],
-        "sentence_index": [i for doc in documents for i in doc.indices],
+        "doc": [document.name] * len(document),
+        "sentence_index": document.indices,
         "target": targets,
-        "text": texts,
+        "text": document.sentences,
     }), label_columns(model.classes_, proba)], axis=1)
-    columns = OUTPUT_COLUMNS if not any(targets) else OUTPUT_COLUMNS[:2] + ["target"] + OUTPUT_COLUMNS[2:]
-    kept = input_columns(documents, keep)
-    for name in kept:
-        frame[name] = kept[name]
-    return frame[columns[:2] + list(kept) + columns[2:]]
+    for name in layout.kept:
+        frame[_output_name(name)] = document.columns.get(name, [None] * len(document))
+    return frame[layout.columns]
 
 
-def input_columns(documents: list[Document], keep: list[str] | None) -> dict[str, list]:
-    """The tables' own columns, row-aligned with the output (empty for articles)."""
-    names = list(dict.fromkeys(name for doc in documents for name in doc.columns))
-    if keep is not None:
-        missing = [name for name in keep if name not in names]
-        if missing:
-            raise InputError(f"--keep: no column {', '.join(missing)} in the input "
-                             f"(columns: {', '.join(names)})")
-        names = keep
-    return {
-        (f"input_{name}" if name in OUTPUT_COLUMNS + ["target"] else name):
-            [value for doc in documents for value in doc.columns.get(name, [None] * len(doc.sentences))]
-        for name in names
-    }
+def scored_batches(model, documents: Iterable[Document], layout: Layout, target: str | None,
+                   jobs: int = 1, model_source: str | None = None,
+                   precision: str = "float32") -> Iterator[pd.DataFrame]:
+    """Each document scored, in order. With `jobs` > 1, that many worker processes score them (each loads
+    the model from `model_source`, in `precision`); a few batches at most wait in flight, so memory stays
+    flat."""
+    if jobs == 1:
+        for document in documents:
+            yield score(model, document, layout, target)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    # spawn, not fork: a forked copy of a process that has started torch's threads can hang
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_start_worker,
+                             initargs=(model_source, threads, precision)) as pool:
+        pending: deque = deque()
+        for document in documents:
+            pending.append(pool.submit(_score_in_worker, document, layout, target))
+            if len(pending) > 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
-def summarize(scored: pd.DataFrame) -> pd.DataFrame:
-    """Per document: sentence count, count and share of each label, and net stance (support − reject)."""
-    counts = pd.crosstab(scored["doc"], scored["label"]).reindex(columns=list(LABELS), fill_value=0)
-    summary = pd.DataFrame({"doc": counts.index, "sentences": counts.sum(axis=1).to_numpy()})
-    for label in LABELS:
-        summary[f"n_{label}"] = counts[label].to_numpy()
-    for label in LABELS:
-        summary[f"share_{label}"] = (summary[f"n_{label}"] / summary["sentences"]).round(3)
-    summary["net_stance"] = (summary["share_support"] - summary["share_reject"]).round(3)
-    order = list(dict.fromkeys(scored["doc"]))
-    return summary.set_index("doc").loc[order].reset_index()
+_worker_model = None  # the model a worker process loaded (one per process, set by _start_worker)
+
+
+def _start_worker(model_source: str | None, threads: int, precision: str) -> None:
+    global _worker_model
+    # before torch starts: the cores are shared among the workers
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    _worker_model = load_model(model_source)
+    set_precision(_worker_model, precision)
+
+
+def _score_in_worker(document: Document, layout: Layout, target: str | None) -> pd.DataFrame:
+    return score(_worker_model, document, layout, target)
+
+
+class Summary:
+    """Per document: sentence count, count and share of each label, and net stance (support − reject),
+    added up batch by batch."""
+
+    def __init__(self):
+        self.counts: dict[str, Counter] = {}
+
+    def add(self, scored: pd.DataFrame) -> None:
+        for (doc, label), n in scored.groupby(["doc", "label"], sort=False).size().items():
+            self.counts.setdefault(doc, Counter())[label] += int(n)
+
+    def frame(self) -> pd.DataFrame:
+        summary = pd.DataFrame({"doc": list(self.counts)})
+        for label in LABELS:
+            summary[f"n_{label}"] = [counts[label] for counts in self.counts.values()]
+        summary.insert(1, "sentences", summary[[f"n_{label}" for label in LABELS]].sum(axis=1))
+        for label in LABELS:
+            summary[f"share_{label}"] = (summary[f"n_{label}"] / summary["sentences"]).round(3)
+        summary["net_stance"] = (summary["share_support"] - summary["share_reject"]).round(3)
+        return summary

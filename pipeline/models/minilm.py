@@ -7,6 +7,7 @@ import functools
 import importlib.util
 import logging
 import os
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -39,13 +40,29 @@ def torch_module():
     return torch
 
 
+PRECISIONS = ("float32", "bfloat16")
+
+
 @functools.lru_cache(maxsize=1)
-def sentence_encoder():
-    """The MiniLM sentence encoder, loaded once per process."""
+def native_bfloat16() -> bool:
+    """Whether the CPU has native bfloat16 (AVX512-BF16 or AMX); elsewhere it is emulated, slowly."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in cpuinfo or " amx_bf16" in cpuinfo
+
+
+@functools.lru_cache(maxsize=2)
+def sentence_encoder(precision: str = "float32"):
+    """The MiniLM sentence encoder in `precision`, loaded once per process."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     path = model_path()
+    import torch
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(path, device="cpu")
+    return SentenceTransformer(path, device="cpu").to(getattr(torch, precision))
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,12 +75,18 @@ def tokenizer():
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
     """Texts -> L2-normalised all-MiniLM-L6-v2 embeddings (384 dimensions). Stateless: the weights
-    come from the installed package, so the saved model stays small."""
+    come from the installed package, so the saved model stays small.
+
+    `precision="bfloat16"` encodes about 2.5x faster on a CPU with native bfloat16 (bench/scoring.py), at a
+    cost: 0.4% of labels change, and a sentence's probabilities move in the third decimal with the batch
+    it is encoded in (its padding). float32, the default, gives every sentence the same scores anywhere."""
 
     DIMENSIONS = 384
+    precision = "float32"  # for model files saved before this parameter existed
 
-    def __init__(self, batch_size: int = 64):
+    def __init__(self, batch_size: int = 64, precision: str = "float32"):
         self.batch_size = batch_size
+        self.precision = precision
 
     def fit(self, X, y=None):
         return self
@@ -72,9 +95,10 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         texts = list(model_input(X)[0])
         if not texts:
             return np.zeros((0, self.DIMENSIONS), dtype=np.float32)
-        return sentence_encoder().encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        ).astype(np.float32)
+        embeddings = sentence_encoder(self.precision).encode(
+            texts, batch_size=self.batch_size, show_progress_bar=False, convert_to_tensor=True)
+        # normalised in float32: a bfloat16 norm is off by up to 1%
+        return torch_module().nn.functional.normalize(embeddings.float(), p=2, dim=1).numpy()
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.array([f"embedding_{i}" for i in range(self.DIMENSIONS)], dtype=object)

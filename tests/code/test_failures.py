@@ -33,7 +33,7 @@ def earlier(tmp_path):
 
 @pytest.mark.parametrize("options, message", [
     (["--format", "csv", "--summary", "{dir}"], "is a directory; give a file name"),
-    (["--summary", "{tmp}/summary.csv"], "--summary needs --format csv or jsonl"),
+    (["--format", "table", "--summary", "{tmp}/summary.csv"], "--summary needs csv, jsonl or parquet rows"),
     (["--format", "csv", "--summary", "{out}"], "-o and --summary name the same file"),
 ])
 def test_outputs_are_checked_before_anything_is_written(article, earlier, tmp_path, model_file, capsys,

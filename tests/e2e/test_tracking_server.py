@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
+from pipeline.params import load_params
 from tests.e2e.conftest import command_env, copy_project, tracking_server
 
 pytestmark = pytest.mark.e2e
@@ -41,5 +43,37 @@ def test_repro_logs_the_run_its_artifacts_and_the_version_to_a_tracking_server(t
         finally:
             mlflow.set_tracking_uri(previous)
         assert (model / "model.skops").read_bytes() == (project / "models/stance_model.skops").read_bytes()
+
+        # Three queued experiments, two at a time: each lands with its own run and its own model version.
+        family = load_params(project / "params.yaml").train.family
+        for c in ("0.5", "1.5", "30.0"):
+            queued = subprocess.run(["dvc", "exp", "run", "--queue", "-S",
+                                     f"train.search.grids.{family}.C=[{c}]"],
+                                    cwd=project, env=env, capture_output=True, text=True)
+            assert queued.returncode == 0, queued.stderr[-3000:]
+        subprocess.run(["dvc", "queue", "start", "-j", "2"], cwd=project, env=env, check=True,
+                       capture_output=True)
+        try:
+            status = wait_for_the_queue(project, env, within=1200)
+        finally:
+            subprocess.run(["dvc", "queue", "stop"], cwd=project, env=env, capture_output=True)
+        assert status.count("Success") == 3, status
+        runs = client.search_runs([experiment.experiment_id])
+        assert len([run for run in runs if "mlflow.parentRunId" not in run.data.tags]) == 4
+        versions = client.search_model_versions("name = 'stance-classifier'")
+        assert sorted(int(v.version) for v in versions) == [1, 2, 3, 4]
+        assert len({v.run_id for v in versions}) == 4
     assert (tmp_path / "server/artifacts").is_dir()
     assert not (project / "mlflow.db").exists() and not (project / "mlruns").exists()
+
+
+def wait_for_the_queue(project: Path, env: dict[str, str], within: float) -> str:
+    """`dvc queue status` once no experiment is queued or running."""
+    deadline = time.monotonic() + within
+    while True:
+        status = subprocess.run(["dvc", "queue", "status"], cwd=project, env=env, capture_output=True,
+                                text=True).stdout
+        if "Queued" not in status and "Running" not in status:
+            return status
+        assert time.monotonic() < deadline, f"the queue did not finish within {within} s:\n{status}"
+        time.sleep(5)
