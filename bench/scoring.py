@@ -43,17 +43,28 @@ def corpus_table(path: Path, n: int) -> Path:
 
 
 def run_measured(command: list[str], code: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of a command run with the package in `code`; the RSS is the largest
-    of the process and the workers it waited for."""
+    """(wall seconds, peak memory in MiB) of a command run with the package in `code`. The memory is the
+    resident memory of the process and its workers added up, sampled ten times a second (the kernel's own
+    peak figure for a child counts the memory of the parent it was forked from)."""
+    import psutil
+
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{' '.join(command)} failed in {code}: {stderr.decode()[-800:]}")
-    return seconds, usage.ru_maxrss / 1024
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        watched, peak = psutil.Process(process.pid), 0
+        while process.poll() is None:
+            try:
+                tree = [watched, *watched.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            except psutil.NoSuchProcess:  # it ended while being measured
+                pass
+            time.sleep(0.1)
+        seconds = time.perf_counter() - start
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed in {code}: {stderr.read().decode()[-800:]}")
+    return seconds, peak / 2**20
 
 
 def stance_score(source: Path, output: Path, model: Path, *options: str) -> list[str]:
