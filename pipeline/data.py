@@ -118,10 +118,12 @@ def user_label_files(folder: str | Path) -> list[Path]:
     return sorted(Path(folder).glob("*.csv"))
 
 
-def load_user_labels(folder: str | Path) -> pd.DataFrame:
+def load_user_labels(folder: str | Path | None) -> pd.DataFrame:
     """Every user label file in `folder` (data/raw/user/*.csv), validated like the corpus, plus: ids start
-    with `user-`, and no id or text appears in two files with different labels. Empty when there are none."""
-    frames = [load_sentences(path, USER_COLUMNS).assign(file=path.name) for path in user_label_files(folder)]
+    with `user-`, and no id or text appears in two files with different labels. Empty when there are none
+    (or no folder)."""
+    files = user_label_files(folder) if folder else []
+    frames = [load_sentences(path, USER_COLUMNS).assign(file=path.name) for path in files]
     if not frames:
         return pd.DataFrame(columns=[*USER_COLUMNS, "file"])
     users = pd.concat(frames, ignore_index=True)
@@ -141,13 +143,9 @@ def load_user_labels(folder: str | Path) -> pd.DataFrame:
     return users[~keys.duplicated()].reset_index(drop=True)
 
 
-def with_user_labels(corpus: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
-    """The corpus and the user's labels in the contract's columns; a user label replaces the corpus row
-    with the same text (`stance import --prefer import` chose it)."""
-    replaced = corpus["text"].map(normalize_text).isin(set(users["text"].map(normalize_text)))
-    if replaced.any():
-        log.info("%d corpus sentence(s) relabelled by the user's labels", int(replaced.sum()))
-    return pd.concat([corpus[~replaced], users[list(COLUMNS)]], ignore_index=True)
+def relabelled(corpus: pd.DataFrame, users: pd.DataFrame) -> pd.Series:
+    """Corpus rows whose text a user label gives (`stance import --prefer import` chose the user's label)."""
+    return corpus["text"].map(normalize_text).isin(set(users["text"].map(normalize_text)))
 
 
 def user_rows(frame: pd.DataFrame) -> pd.Series:
