@@ -50,13 +50,17 @@ def emit(text: str, path: str | None) -> None:
         write_text(path, text)
 
 
-def check_paths(args: argparse.Namespace) -> None:
-    """Inputs and outputs are checked before anything heavy is imported, any input is read or anything is
-    written, so a typo costs a fraction of a second and leaves every file as it was."""
-    for source in args.inputs:
+def check_inputs(inputs: list[str]) -> None:
+    for source in inputs:
         if source != "-" and not Path(source).is_file():
             raise InputError(f"{source}: " + ("is a directory, expected a file" if Path(source).is_dir()
                                               else "file not found"))
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Inputs and outputs are checked before anything heavy is imported, any input is read or anything is
+    written, so a typo costs a fraction of a second and leaves every file as it was."""
+    check_inputs(args.inputs)
     if args.summary and args.format == "table":
         raise InputError("--summary needs --format csv or jsonl (the table format prints the summary below "
                          "the sentences)")
@@ -106,13 +110,6 @@ def cmd_validate(args: argparse.Namespace) -> None:
         f"{args.path}: OK, {len(sentences)} sentences in {sentences['doc_id'].nunique()} articles "
         f"({', '.join(f'{label} {n}' for label, n in counts.items())})"
     )
-
-
-def check_inputs(inputs: list[str]) -> None:
-    for source in inputs:
-        if source != "-" and not Path(source).is_file():
-            raise InputError(f"{source}: " + ("is a directory, expected a file" if Path(source).is_dir()
-                                              else "file not found"))
 
 
 def check_slug(option: str, value: str) -> None:
