@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := true
 
-.PHONY: setup repro lint test ui serve tracking-server bench bench-transfer bench-public bench-real bench-levers
+.PHONY: setup repro lint test test-labelstudio ui serve tracking-server bench bench-transfer bench-public bench-real bench-levers bench-active
 
 setup: $(INSTALLED)
 
@@ -30,6 +30,18 @@ lint: setup  ## ruff (pyflakes, import order, pyupgrade, bugbear), configured in
 
 test: lint  ## lint, then unit, data and model-behaviour tests, then the end-to-end pipeline test
 	python -m pytest
+
+# Label Studio in a venv of its own (its dependency tree is not the project's), pinned in the requirements.
+LABELSTUDIO_VENV := .venv-labelstudio
+LABELSTUDIO_REQUIREMENTS := tests/labelstudio/requirements.txt
+
+$(LABELSTUDIO_VENV)/.installed: $(LABELSTUDIO_REQUIREMENTS)
+	$(PYTHON) -m venv $(LABELSTUDIO_VENV)
+	$(LABELSTUDIO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(LABELSTUDIO_REQUIREMENTS)
+	@touch $@
+
+test-labelstudio: setup $(LABELSTUDIO_VENV)/.installed  ## opt-in: stance sample -> the real Label Studio -> stance import
+	LABEL_STUDIO_VENV=$(abspath $(LABELSTUDIO_VENV)) python -m pytest -m labelstudio tests/labelstudio
 
 ui: setup  ## MLflow UI on http://127.0.0.1:5000
 	@echo "Runs with their headline metrics: http://127.0.0.1:5000/#/experiments/1/runs?viewStateShareKey=headline"
@@ -59,3 +71,6 @@ bench-real: setup  ## every model family on realnews-dev, with intervals -> benc
 
 bench-levers: setup  ## corpus, family, class weights, prior shift: real news over 5 splits -> bench/levers_results.md
 	python bench/levers.py
+
+bench-active: setup  ## sampling strategies simulated on our corpus (5 seeds) -> bench/active_learning_results.md
+	python bench/active_learning.py

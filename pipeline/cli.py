@@ -1,4 +1,5 @@
-"""The `stance` command: score articles and sentence files, validate labelled data, promote models."""
+"""The `stance` command: score articles and sentence files, pick sentences to label and import the labels,
+validate labelled data, promote models."""
 
 from __future__ import annotations
 
@@ -50,13 +51,17 @@ def emit(text: str, path: str | None) -> None:
         write_text(path, text)
 
 
-def check_paths(args: argparse.Namespace) -> None:
-    """Inputs and outputs are checked before anything heavy is imported, any input is read or anything is
-    written, so a typo costs a fraction of a second and leaves every file as it was."""
-    for source in args.inputs:
+def check_inputs(inputs: list[str]) -> None:
+    for source in inputs:
         if source != "-" and not Path(source).is_file():
             raise InputError(f"{source}: " + ("is a directory, expected a file" if Path(source).is_dir()
                                               else "file not found"))
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Inputs and outputs are checked before anything heavy is imported, any input is read or anything is
+    written, so a typo costs a fraction of a second and leaves every file as it was."""
+    check_inputs(args.inputs)
     if args.batch_size < 1 or args.jobs < 1:
         raise InputError("--batch-size and --jobs must be at least 1")
     from pipeline.tables import format_of
@@ -182,6 +187,85 @@ def cmd_validate(args: argparse.Namespace) -> None:
     )
 
 
+def check_slug(option: str, value: str) -> None:
+    from pipeline.data import SLUG
+
+    if not SLUG.match(value):
+        raise InputError(f"{option}: {value!r} is not a slug (lower-case words joined by '-', "
+                         "e.g. 'ankara-damascus-normalization')")
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    check_inputs(args.inputs)
+    if args.n < 1:
+        raise InputError(f"-n: {args.n}: pick at least one sentence")
+    out = Path(args.output)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        raise InputError(f"{out}: already exists; a batch being labelled there would be lost (choose another "
+                         "-o, or --force to replace it)")
+    if args.target:
+        check_slug("--target", args.target)
+    if not Path(args.corpus).is_file():
+        raise InputError(f"{args.corpus}: file not found (--corpus: the labelled corpus, whose sentences are "
+                         "not picked again)")
+    import pandas as pd
+
+    from pipeline import labelling, sampling, scoring
+    from pipeline.data import load_sentences, load_user_labels, normalize_text
+
+    labelled = [*load_sentences(args.corpus)["text"], *load_user_labels(args.user_labels)["text"]]
+    inputs = [scoring.read_input(source, args.text_column) for source in args.inputs]
+    documents = [source.whole() for source in inputs]
+    layout = scoring.Layout.of(inputs, [], args.target)
+    model = scoring.load_model(args.model)
+    scored = pd.concat([scoring.score(model, document, layout, args.target) for document in documents],
+                       ignore_index=True)
+    candidates = sampling.candidates(documents, scored, {normalize_text(t) for t in labelled})
+    if candidates.empty:
+        raise InputError("every sentence of the input is labelled already (or repeats one that is)")
+    proba = candidates[[f"p_{label}" for label in model.classes_]].to_numpy()
+    candidates["uncertainty"] = sampling.uncertainty(proba, args.measure)
+    texts = candidates["text"]
+    picked = sampling.choose(proba, args.n, args.strategy, args.seed, args.measure, features=lambda rows:
+                             sampling.cluster_features(model, texts.iloc[rows].tolist(), args.seed))
+    table = labelling.batch_table(candidates.iloc[picked], args.target)
+    model_name = str(args.model or scoring.DEFAULT_MODEL)
+    report = {"model": model_name, "strategy": args.strategy, "measure": args.measure, "seed": args.seed,
+              "requested": args.n, "picked": len(table), "inputs": args.inputs, "sentences": len(scored),
+              "candidates": len(candidates), "labelled_or_repeated": len(scored) - len(candidates)}
+    labelling.write_batch(out, table, model_name, report)
+    print(f"{out}: {len(table)} of {len(candidates)} new sentences picked by {args.strategy} "
+          f"({len(scored) - len(candidates)} of {len(scored)} left out: labelled already or repeated); label "
+          f"{out / labelling.SHEET} or import {out / labelling.TASKS} into Label Studio "
+          f"({out / labelling.CONFIG}), then `stance import`", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    check_inputs([args.export])
+    check_slug("--target", args.target)
+    # to_label.csv -> data/raw/user/to-label.csv: one file that each batch's import appends to
+    name = args.name or "-".join("".join(c if c.isascii() and c.isalnum() else " "
+                                         for c in Path(args.export).stem.lower()).split())
+    check_slug("--name", name)
+    from pipeline import labelling
+
+    user_folder = Path(args.user_labels)
+    export = labelling.read_export(args.export, args.annotator)
+    plan = labelling.plan_import(export, Path(args.corpus), user_folder, name, args.target,
+                                 args.source or name, args.prefer)
+    notes = [f"{plan.already_labelled} labelled the same way already", f"{plan.unlabelled} not labelled yet"]
+    if plan.kept_existing:
+        notes.append(f"{plan.kept_existing} kept with the label already there (--prefer corpus)")
+    if plan.overriding:
+        notes.append(f"{plan.overriding} relabelled (--prefer import)")
+    if plan.new.empty:
+        print(f"{args.export}: nothing new to import ({'; '.join(notes)})", file=sys.stderr)
+        return
+    path = labelling.apply_import(plan, user_folder, name)
+    print(f"{path}: {len(plan.new)} sentence(s) from {plan.new['doc_id'].nunique()} article(s) imported "
+          f"({'; '.join(notes)}); `dvc repro` retrains with them", file=sys.stderr)
+
+
 def cmd_score_spark(args: argparse.Namespace) -> None:
     from pipeline.spark import score_with_spark
 
@@ -250,6 +334,49 @@ def parser() -> argparse.ArgumentParser:
     spark.add_argument("--text-column", default="text")
     spark.add_argument("--master", help="Spark master, e.g. local[2] (default: spark-submit's or local[*])")
     spark.set_defaults(handler=cmd_score_spark)
+
+    sample = commands.add_parser(
+        "sample", help="pick the unlabelled sentences whose labels would help the model most",
+        description="Score articles (.txt) and sentence files (.csv, .jsonl) and write a batch to label: "
+                    "to_label.csv (a spreadsheet), tasks.json and labeling_config.xml (Label Studio).",
+    )
+    sample.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help=".txt article, .csv/.jsonl sentences, or -")
+    sample.add_argument("-n", type=int, default=200, help="sentences to pick (default: 200)")
+    sample.add_argument("-o", "--output", default="batch", help="a new folder for the batch (default: batch)")
+    sample.add_argument("--strategy", choices=("diverse-uncertainty", "uncertainty", "random"),
+                        default="diverse-uncertainty")
+    sample.add_argument("--measure", choices=("margin", "entropy"), default="margin",
+                        help="how uncertainty is measured (default: margin between the top two labels)")
+    sample.add_argument("--seed", type=int, default=0, help="random_state of clustering and random picks")
+    sample.add_argument("--model", help="a .skops file or an MLflow URI (default: models/stance_model.skops)")
+    sample.add_argument("--target", help="target slug of the articles (shown to labellers; target-aware "
+                        "models use it)")
+    sample.add_argument("--text-column", default="text")
+    sample.add_argument("--corpus", default="data/raw/sentences.csv",
+                        help="the labelled corpus: its sentences are never picked (default: %(default)s)")
+    sample.add_argument("--user-labels", default="data/raw/user",
+                        help="folder of imported labels, never picked either (default: %(default)s)")
+    sample.add_argument("--force", action="store_true", help="replace an existing batch folder")
+    sample.set_defaults(handler=cmd_sample)
+
+    imports = commands.add_parser(
+        "import", help="add labelled sentences (a filled to_label.csv or a Label Studio export) to the data",
+        description="Validates the labels and appends them to data/raw/user/<name>.csv, which `dvc repro` "
+                    "trains on beside the shipped corpus. Nothing is written while a problem remains.",
+    )
+    imports.add_argument("export", help="a filled to_label.csv, or a Label Studio JSON export (.json)")
+    imports.add_argument("--target", required=True, help="target slug the sentences were labelled against")
+    imports.add_argument("--source", help="the outlet or collection they come from (default: the name)")
+    imports.add_argument("--name", help="the user label file, data/raw/user/<name>.csv; an existing one is "
+                         "appended to (default: the export's file name as a slug)")
+    imports.add_argument("--annotator", help="who labelled rows that do not say (default: your user name)")
+    imports.add_argument("--prefer", choices=("import", "corpus"),
+                         help="which label wins when a sentence is labelled otherwise in the corpus or an "
+                              "earlier import (default: refuse and list them)")
+    imports.add_argument("--corpus", default="data/raw/sentences.csv")
+    imports.add_argument("--user-labels", default="data/raw/user")
+    imports.set_defaults(handler=cmd_import)
 
     promote = commands.add_parser("promote", help="point the 'champion' alias at a registered model version")
     promote.add_argument("version", help="version number of stance-classifier in the MLflow registry")

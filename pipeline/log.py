@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from pipeline import model_io
-from pipeline.data import read_split
+from pipeline.data import read_split, user_rows
 from pipeline.files import read_json, write_json
 from pipeline.models.families import load_model
 from pipeline.params import load_params
@@ -43,9 +43,11 @@ def main() -> None:
     models, evaluation = Path(args.models), Path(args.evaluation)
     search = read_json(models / model_io.SEARCH_REPORT_FILE)
     chosen = search["candidates"][search["best"]]
-    metrics = {**evaluation_metrics(evaluation), f"cv_{search['metric']}": chosen["mean"]}
     model_file = models / model_io.MODEL_FILE
     train, test = read_split(args.prepared, "train"), read_split(args.prepared, "test")
+    # How much of the training data is the user's own labelling (stance import), beside its size.
+    data = {"data.train_sentences": len(train), "data.user_labels": int(user_rows(train).sum())}
+    metrics = {**evaluation_metrics(evaluation), f"cv_{search['metric']}": chosen["mean"], **data}
     with talking_to_mlflow("cannot record the run"):
         record = record_run(params.mlflow.experiment_name, params.model_dump(), search, metrics,
                             load_model(model_file), model_file, train, test, evaluation, args.raw)

@@ -164,6 +164,9 @@ class ArticleInput:
     def rows(self) -> int:
         return len(self.document)
 
+    def whole(self) -> Document:
+        return self.document
+
     def batches(self, size: int) -> Iterator[Document]:
         doc = self.document
         for start in range(0, len(doc), size):
@@ -206,6 +209,10 @@ class TableInput:
             raise InputError(f"{self.path}: no rows to score")
         self.columns = [name for name in names if name not in (self.text_column, TARGET_COLUMN)]
         return self
+
+    def whole(self) -> Document:
+        """Every row at once, for what needs the whole table (`stance sample`'s article context)."""
+        return self._document(list(tables.records(self.path)))
 
     def batches(self, size: int) -> Iterator[Document]:
         batch: list[tables.Record] = []

@@ -6,6 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
+from pipeline.data import USER_COLUMNS, user_rows
 from pipeline.files import InputError
 from pipeline.splits import split_by_article
 from tests.conftest import PARAMS, sentence, write_rows
@@ -66,3 +67,28 @@ def test_bad_input_exits_nonzero_and_keeps_existing_splits(tmp_path):
     assert "Traceback" not in result.stderr
     assert train_out.read_text() == "previous split\n"
     assert not (tmp_path / "prepared" / "test.csv").exists()
+
+
+def test_user_labels_join_the_training_split_and_the_test_split_stays_the_corpus(tmp_path):
+    (tmp_path / "params.yaml").write_text(PARAMS.read_text())
+    corpus = toy_corpus()
+    write_rows(tmp_path / "raw.csv", corpus.to_dict("records"))
+    relabelled = corpus.iloc[0]
+    users = [{**sentence(900 + i, "support", doc="user-mine-1", text=f"My own sentence {i}."),
+              "sentence_id": f"user-mine-1-s{i}", "annotator": "me", "article": "mine.txt"} for i in range(3)]
+    users.append({**users[0], "sentence_id": "user-mine-1-s9", "text": relabelled["text"], "label": "reject"})
+    (tmp_path / "user").mkdir()
+    write_rows(tmp_path / "user" / "mine.csv", users, columns=USER_COLUMNS)
+
+    def prepare(*extra):
+        subprocess.run([sys.executable, "-m", "pipeline.prepare", "raw.csv", "prepared", *extra],
+                       cwd=tmp_path, check=True, capture_output=True)
+        return [pd.read_csv(tmp_path / "prepared" / f"{name}.csv", dtype=str) for name in ("train", "test")]
+
+    train, test = prepare()
+    train_with, test_with = prepare("--user-labels", "user")
+    assert user_rows(train_with).sum() == 4 and not user_rows(test_with).any()
+    assert relabelled["sentence_id"] not in set(train_with["sentence_id"]) | set(test_with["sentence_id"])
+    unchanged = test[test["sentence_id"] != relabelled["sentence_id"]]
+    assert test_with.reset_index(drop=True).equals(unchanged.reset_index(drop=True))
+    assert len(train_with) == len(train) + 4 - (relabelled["sentence_id"] in set(train["sentence_id"]))

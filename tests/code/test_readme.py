@@ -31,6 +31,8 @@ RUN_ELSEWHERE = {  # command prefix: where it runs
     "make tracking-server": "starts a server; tests/e2e/test_tracking_server.py starts the same one",
     "MLFLOW_TRACKING_URI=http": "tests/e2e/test_tracking_server.py runs dvc repro against a real server",
     "curl": "tests/e2e/test_pipeline.py posts both request forms to the real model server",
+    "dvc repro": "tests/e2e/test_labelling_loop.py (sample, label, import, retrain) and test_pipeline.py",
+    "make test-labelstudio": "opt-in: installs and starts the real Label Studio (tests/labelstudio/)",
 }
 NEEDS_THE_REGISTRY = "models:/"  # after make repro + stance promote: tests/e2e/test_pipeline.py, test_spark
 
@@ -58,9 +60,11 @@ def test_every_command_runs_here_or_is_named_with_where_it_runs():
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, model_file) -> Path:
-    """What a fresh clone has after `make repro`: the examples, and the model in models/."""
+    """What a fresh clone has after `make repro`: the examples, the corpus, and the model in models/."""
     folder = tmp_path_factory.mktemp("readme")
     shutil.copytree(ROOT / "examples", folder / "examples")
+    (folder / "data" / "raw").mkdir(parents=True)
+    shutil.copy(ROOT / "data" / "raw" / "sentences.csv", folder / "data" / "raw")
     (folder / "models").mkdir()
     shutil.copy(model_file, folder / "models" / "stance_model.skops")
     return folder

@@ -19,7 +19,7 @@ import yaml
 from tests.conftest import CORPUS, PARAMS, ROOT
 
 PROJECT_FILES = ["pipeline", "dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore", ".gitignore",
-                 "data/annotation"]
+                 "data/annotation", "data/raw/user"]
 FIXTURE_ARTICLES = 16
 
 
@@ -61,7 +61,6 @@ def copy_project(project: Path, params: dict | None = None) -> Path:
         (project / "params.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
     corpus = pd.read_csv(CORPUS, dtype=str, keep_default_na=False)
     articles = corpus["doc_id"].drop_duplicates().head(FIXTURE_ARTICLES)
-    (project / "data" / "raw").mkdir(parents=True)
     corpus[corpus["doc_id"].isin(articles)].to_csv(project / "data/raw/sentences.csv", index=False)
     sh(project, "git", "init", "-q")
     sh(project, "git", "add", "-A")
