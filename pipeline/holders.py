@@ -66,7 +66,8 @@ _FIRST_PERSON = {"i", "we", "our", "my"}
 _LEADING = re.compile(r"^(?:(?:and|but|yet|so|however|also|then|meanwhile|as|while|although|though|now|"
                       r"privately|publicly|separately|later|earlier|instead)\b[\s,]*)+", re.I)
 _DETERMINERS = re.compile(r"^(?:(?:the|a|an|some|several|many|most|two|three|four|five|dozens\s+of|"
-                          r"hundreds\s+of|thousands\s+of|one|other|senior|local\s+)\s+)+", re.I)
+                          r"hundreds\s+of|thousands\s+of|hundred|thousand|one|other|senior)\s+)+", re.I)
+_PREPOSITIONS = set("in at on for from after before with by to during since under over across near".split())
 _TAIL = re.compile(r"\s+(?:in|from|at|on|of|who|whose|which|with|near|across|inside|outside|close\s+to|"
                    r"for|under|based)\b.*$", re.I)
 _TITLES = re.compile(r"^(?:(?:Governor|President|Prime\s+Minister|Minister|General|Gen\.|Sheikh|Dr\.?|Mr\.?|"
@@ -188,11 +189,15 @@ def _clauses(masked: str) -> list[_Clause]:
 
 
 def _main_subject(text: str) -> str:
-    """The subject of a sentence's first clause: its text up to the first verb-like word."""
+    """The subject of a sentence's main clause: after any introductory phrase ("In the border town, ..."),
+    up to the first verb-like word."""
+    chunks = [c for c in text.split(",") if c.strip()]
+    while len(chunks) > 1 and chunks[0].split()[0].lower() in _PREPOSITIONS:
+        chunks.pop(0)
     words = []
-    for word in text.split():
+    for word in (chunks[0] if chunks else "").split():
         if word.lower() in ("has", "have", "had", "was", "were", "is", "are", "will", "would") or (
-                words and word.islower() and word.endswith("ed")):
+                words and word.islower() and word.endswith("ed") and word != "hundred"):
             break
         words.append(word)
     return " ".join(words)
@@ -215,8 +220,11 @@ def _choose(clauses: list[_Clause]) -> tuple[_Clause, _Clause | None] | None:
 
 def _clean_unknown(subject: str) -> str:
     """A holder the dictionary does not know, as a name for it: 'Hundreds of protesters in Azaz' ->
-    'protesters'. A capital that only starts the sentence goes."""
+    'protesters'. A capital that only starts the sentence goes; a phrase that starts with a preposition is
+    not a holder."""
     text = _TAIL.sub("", _DETERMINERS.sub("", subject.strip(" ,_")))
+    if text and text.split()[0].lower() in _PREPOSITIONS:
+        return ""
     if text and not any(word[0].isupper() for word in text.split()[1:]):
         text = text[0].lower() + text[1:]
     return text
