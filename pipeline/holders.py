@@ -48,7 +48,8 @@ _VERB = re.compile(r"(?<![\w'-])(?P<aux>" + _AUX + r")(?P<verb>"
                    + "|".join(sorted({*SPEECH_VERBS, *STANCE_VERBS, *NEEDS_PARTICLE}, key=len, reverse=True))
                    + r")(?P<particle>\s+(?:for|on|it|out))?(?![\w'-])", re.I)
 _PASSIVE = re.compile(r"\b(?:was|were|is|are|has\s+been|have\s+been|had\s+been|being|been)\s+(?:\w+ly\s+)?(?:"
-                      + PASSIVE_VERBS + r")(?:\s+[\w-]+){0,3}?\s+by\s+(?P<agent>[^,;:.]+)", re.I)
+                      + PASSIVE_VERBS + r")(?:\s+[\w-]+){0,3}?\s+by\s+(?P<agent>[^,;:.]+?)"
+                      r"(?=\s+(?:as|that|because|after|during|when|while)\b|[,;:.]|$)", re.I)
 _INVERTED = re.compile(r"\s+(?P<subject>[^,;:.?!_]+)")
 _ACCORDING = re.compile(r"\baccording\s+to\s+(?P<agent>[^,;:.]+)", re.I)
 _PARTICIPLE = re.compile(r",\s+(?:saying|calling|accusing|describing|insisting|warning|rejecting|urging|"
@@ -82,6 +83,8 @@ official officer emir king prince governor columnist researcher analyst teacher 
 member lawmaker negotiator fighter mother father resident doctor""".split())
 _GENERIC = _ROLE_WORDS | set("""officials members spokesmen ministers commanders leaders sources people side
 statement office representatives figures""".split())
+_COLLECTIVE = set("""opposition government coalition committee council league ministry army group alliance
+movement regime presidency administration""".split())
 # "The presidency said": the government named last.
 _INSTITUTIONS = {"government", "presidency", "cabinet", "authorities", "administration", "regime"}
 MAX_UNKNOWN_WORDS = 4  # a longer "subject" is a clause the rules misread, not a holder
@@ -146,7 +149,10 @@ def _subject_before(masked: str, end: int, floor: int) -> tuple[int, str, bool]:
     offset = left + 1 + sum(len(c) + 1 for c in chunks[:chosen])
     subject = chunks[chosen]
     stripped = _LEADING.sub("", subject.strip())
-    start = offset + subject.find(stripped) if stripped else offset
+    words = stripped.split()
+    if len(words) > 1 and words[-1].lower() in _PRONOUNS:  # "said on Sunday it would ..."
+        stripped = words[-1]
+    start = offset + subject.rfind(stripped) if stripped else offset
     return start, stripped.strip(" _"), after_quote or chosen > 0
 
 
@@ -163,7 +169,10 @@ def _clauses(masked: str) -> list[_Clause]:
             continue
         how = "speech" if verb in SPEECH_VERBS or verb == "put" else "stance verb"
         start, subject, after_comma = _subject_before(masked, match.start(), floor)
-        floor = match.end()
+        floor = match.end("verb")
+        if clauses and (subject.lower() in ("and", "but") or subject.lower().endswith((" and", " but"))):
+            # "X described the meeting as positive and said ...": the same subject
+            start, subject, after_comma = clauses[-1].start, clauses[-1].subject, clauses[-1].after_comma
         preceding = masked[:match.start()].rstrip().rstrip(",")
         after_quote = bool(preceding) and preceding[-1] in _QUOTES
         inverted = _INVERTED.match(masked, match.end()) if not subject and after_quote else None
@@ -182,10 +191,18 @@ def _clauses(masked: str) -> list[_Clause]:
     for pattern, how in ((_PASSIVE, "passive"), (_ACCORDING, "according to")):
         for match in pattern.finditer(masked):
             agent = match.group("agent").strip(" _")
-            if agent:
+            if agent and (how == "according to" or _could_act(agent)):
                 clauses.append(_Clause(match.start("agent"), match.start(), match.end(), agent, how,
                                        after_comma=masked[:match.start()].rstrip().endswith(",")))
     return sorted(clauses, key=lambda c: c.verb_start)
+
+
+def _could_act(agent: str) -> bool:
+    """Whether the agent of a passive can hold a stance: 'by the coalition', 'by refugee groups', 'by Jordan',
+    not 'by the lack of progress'."""
+    head = _TAIL.sub("", agent).split()
+    return bool(head) and (head[-1][0].isupper() or head[-1].endswith("s") or head[-1].lower() in _COLLECTIVE
+                           or head[-1].lower() in _ROLE_WORDS)
 
 
 def _main_subject(text: str) -> str:
