@@ -286,34 +286,35 @@ def timeline(statements: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
 
 def networks(statements: pd.DataFrame, kinds: dict[str, str]) -> dict[str, nx.Graph]:
     """Actor -> target with stance, and the actor-actor congruence and conflict networks of discourse network
-    analysis: two actors are tied once for each target on which they both support (or both reject), and in
-    conflict once for each target on which one supports and the other rejects. The articles' own voice is
-    not an actor here."""
+    analysis. An actor's position on a target is the sign of its net stance there (an even split is no
+    position); two actors are tied in the congruence network once for each target on which they hold the
+    same position, and in the conflict network once for each target on which they hold opposite ones. The
+    articles' own voice is not an actor here."""
     actors = statements[statements["actor"].map(kinds) != VOICE]
     affiliation = nx.DiGraph(name="actor-target")
     congruence = nx.Graph(name="congruence")
     conflict = nx.Graph(name="conflict")
     for actor, group in actors.groupby("actor"):
+        support = int(group["agreement"].sum())
         attributes = {"type": "actor", "organization": group["organization"].iloc[0],
-                      "kind": kinds.get(actor, ""), "statements": len(group)}
+                      "kind": kinds.get(actor, ""), "statements": len(group),
+                      "net_stance": round((2 * support - len(group)) / len(group), 3)}
         for graph in (affiliation, congruence, conflict):
             graph.add_node(actor, **attributes)
+    positions: dict[str, dict[str, str]] = {}
     for (actor, target), group in actors.groupby(["actor", "concept"]):
         support = int(group["agreement"].sum())
         reject = len(group) - support
-        affiliation.add_node(target, type="target", organization="", kind="target", statements=0)
+        affiliation.add_node(target, type="target", organization="", kind="target", statements=0,
+                             net_stance=0.0)
+        stance = _sign(support, reject)
         affiliation.add_edge(actor, target, weight=len(group), support=support, reject=reject,
-                             net_stance=round((support - reject) / len(group), 3),
-                             stance=_sign(support, reject))
-    positions = actors.groupby(["concept", "agreement"])["actor"].agg(lambda a: sorted(set(a)))
-    for (target, agreement), holders in positions.items():
-        for a, b in combinations(holders, 2):
-            _tie(congruence, a, b, target)
-        if agreement == 1 and (target, 0) in positions.index:
-            for a in holders:
-                for b in positions[(target, 0)]:
-                    if a != b:
-                        _tie(conflict, a, b, target)
+                             net_stance=round((support - reject) / len(group), 3), stance=stance)
+        if stance != "mixed":
+            positions.setdefault(target, {})[actor] = stance
+    for target, held in positions.items():
+        for a, b in combinations(sorted(held), 2):
+            _tie(congruence if held[a] == held[b] else conflict, a, b, target)
     return {"actor_target": affiliation, "congruence": congruence, "conflict": conflict}
 
 

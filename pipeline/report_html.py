@@ -13,6 +13,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from pipeline.analysis import Analysis
 
+NETWORK_MIN_STATEMENTS = 2  # actors drawn in the network picture (the GraphML files have them all)
 EVIDENCE_PER_ACTOR = 40  # sentences shown under each actor; statements.csv has them all
 TABLE_ROWS = 200
 COLORS = {"support": "#1b7837", "reject": "#b2182b", "mixed": "#777777"}
@@ -51,6 +52,14 @@ def _pyplot():
     return plt
 
 
+def _date_axis(axis) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(maxticks=6)
+    axis.xaxis.set_major_locator(locator)
+    axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def _plot_series(axis, series: pd.DataFrame, label: str | None = None) -> None:
     months = pd.PeriodIndex(series["month"], freq="M").to_timestamp()
     line, = axis.plot(months, series["net_stance"], marker="o", markersize=3, label=label)
@@ -66,6 +75,7 @@ def targets_chart(timeline: pd.DataFrame) -> str:
         _plot_series(axis, series, name)
     axis.set_ylabel("net stance (support - reject)")
     axis.legend(loc="lower left", fontsize=8)
+    _date_axis(axis)
     return _svg(figure)
 
 
@@ -78,31 +88,61 @@ def actors_chart(timeline: pd.DataFrame, actors: list[str]) -> str:
     for axis, actor in zip(axes.flat, actors, strict=False):
         _plot_series(axis, timeline[(timeline["series"] == "actor") & (timeline["name"] == actor)])
         axis.set_title(actor, fontsize=9)
+        _date_axis(axis)
     for axis in list(axes.flat)[len(actors):]:
         axis.set_visible(False)
-    figure.autofmt_xdate()
     return _svg(figure)
 
 
-def network_chart(congruence: nx.Graph, conflict: nx.Graph) -> str:
-    """Actors placed by their congruence ties (spring layout, fixed seed); green lines: same stance on a
-    target, red dashed: opposite stances."""
+def _layout(graph: nx.Graph) -> dict:
+    """Each group of tied actors laid out on its own (Kamada-Kawai, deterministic), the groups side by side,
+    largest first: one layout for all would push the groups to the corners and crush each of them."""
+    positions = {}
+    left = 0.0
+    for component in sorted(nx.connected_components(graph), key=lambda c: (-len(c), sorted(c))):
+        part = graph.subgraph(component)
+        size = len(component) ** 0.5
+        placed = (nx.kamada_kawai_layout(part, scale=size) if len(component) > 1
+                  else {next(iter(component)): (0.0, 0.0)})
+        for node, (x, y) in placed.items():
+            positions[node] = (left + size + x, y)
+        left += 2 * size + 0.8
+    return positions
+
+
+def network_chart(congruence: nx.Graph) -> str:
+    """The congruence network of the actors with NETWORK_MIN_STATEMENTS or more: placed by their ties
+    (spring layout, fixed seed), line width the number of targets they agree on, node size their
+    statements, node colour their net stance (green support, red reject)."""
     plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(10, 7))
-    graph = nx.compose(congruence, conflict)
-    positions = nx.spring_layout(congruence if congruence.number_of_edges() else graph, seed=42, k=0.9)
-    for node in graph.nodes:
-        positions.setdefault(node, (0.0, 0.0))
-    for edges, color, style in ((conflict, COLORS["reject"], "dashed"),
-                                (congruence, COLORS["support"], "solid")):
-        widths = [0.8 + edges[a][b]["weight"] for a, b in edges.edges]
-        nx.draw_networkx_edges(edges, positions, ax=axis, edge_color=color, style=style, width=widths,
-                               alpha=0.6)
-    sizes = [80 + 25 * graph.nodes[n].get("statements", 1) for n in graph.nodes]
-    nx.draw_networkx_nodes(graph, positions, ax=axis, node_size=sizes, node_color="#4a6fa5", alpha=0.85)
+    graph = congruence.subgraph(n for n, d in congruence.nodes(data=True)
+                                if d.get("statements", 0) >= NETWORK_MIN_STATEMENTS)
+    figure, axis = plt.subplots(figsize=(10, 6.5))
+    positions = _layout(graph)
+    widths = [0.6 + 1.4 * graph[a][b]["weight"] for a, b in graph.edges]
+    nx.draw_networkx_edges(graph, positions, ax=axis, edge_color="#7a9a7a", width=widths, alpha=0.5)
+    nodes = list(graph.nodes)
+    nx.draw_networkx_nodes(graph, positions, nodelist=nodes, ax=axis, cmap="RdYlGn", vmin=-1, vmax=1,
+                           node_size=[120 + 30 * graph.nodes[n]["statements"] for n in nodes],
+                           node_color=[graph.nodes[n]["net_stance"] for n in nodes], edgecolors="#555")
     nx.draw_networkx_labels(graph, positions, ax=axis, font_size=8)
+    axis.margins(0.12)  # room for the labels of the outermost actors
     axis.set_axis_off()
     return _svg(figure)
+
+
+def _positions(table: pd.DataFrame) -> str:
+    """Per target: who supports and who rejects it (net stance), most statements first."""
+    rows = []
+    for target, group in table[table["kind"] != "source"].groupby("target"):
+        cells = []
+        for side, picked in (("support", group[group["net_stance"] > 0]),
+                             ("reject", group[group["net_stance"] < 0])):
+            names = [f"{escape(r.actor)} ({r.statements})" for r in picked.itertuples()]
+            cells.append(f'<td class="{side}">{", ".join(names) or "-"}</td>')
+        rows.append(f"<tr><td>{escape(target)}</td>{''.join(cells)}</tr>")
+    return ("<table><thead><tr><th>target</th><th>support (statements)</th><th>reject (statements)</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def _table(frame: pd.DataFrame, numeric: set[str]) -> str:
@@ -154,6 +194,10 @@ def render(analysis: Analysis) -> str:
         f'<p class="summary">{analysis.articles} articles analysed, {len(skipped)} skipped, {len(undated)} '
         f"undated; {len(statements)} statements with a stance by {len(actors)} actors (and {len(voices)} "
         f"sources in their own voice), {span}.</p>",
+        '<h2 id="positions">Who supports, who rejects</h2>',
+        '<p class="note">Actors by the sign of their net stance on each target over the whole collection '
+        "(see the actor table for intervals).</p>",
+        _positions(table),
         '<h2 id="targets">Stance over time by target</h2>',
         '<p class="note">Net stance per month = (support - reject) / statements, all holders; the band is '
         "the 95% interval from resampling articles.</p>",
@@ -169,10 +213,11 @@ def render(analysis: Analysis) -> str:
         f'<p class="note">{len(table) - TABLE_ROWS} more rows in actors.csv</p>' if len(table) > TABLE_ROWS
         else "",
         '<h2 id="network">Congruence network</h2>',
-        '<p class="note">Actors tied by the same stance on a target (green; thicker: more targets) and by '
-        "opposite stances (red, dashed). Node size: statements.</p>",
-        f'<figure class="chart" id="chart-network">'
-        f'{network_chart(analysis.graphs["congruence"], analysis.graphs["conflict"])}</figure>'
+        f'<p class="note">Actors with {NETWORK_MIN_STATEMENTS} or more statements, tied when they hold the '
+        "same position on a target (thicker: more targets); colour: net stance, from red (reject) to green "
+        "(support); size: statements. congruence.graphml and conflict.graphml (opposite positions) open in "
+        "Gephi.</p>",
+        f'<figure class="chart" id="chart-network">{network_chart(analysis.graphs["congruence"])}</figure>'
         if analysis.graphs["congruence"].number_of_nodes() else "<p>No actors.</p>",
         '<h2 id="evidence">The sentences behind each position</h2>',
         _evidence(statements, actors + voices),
