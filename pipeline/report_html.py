@@ -4,6 +4,7 @@ fetched), so it opens offline and can be mailed as one file."""
 from __future__ import annotations
 
 import io
+import re
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,8 @@ def _svg(figure) -> str:
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]  # the XML declaration and DOCTYPE do not belong inside HTML
+    text = text[text.index("<svg"):]  # the XML declaration and DOCTYPE do not belong inside HTML
+    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)  # matplotlib's creator record
 
 
 def _pyplot():
