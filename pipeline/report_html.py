@@ -51,6 +51,7 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     plt.rcParams["svg.hashsalt"] = "stance-report"  # the same page for the same analysis
+    plt.rcParams["svg.fonttype"] = "none"  # words as text: smaller, searchable, copyable
     return plt
 
 
