@@ -260,27 +260,32 @@ def actor_table(statements: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame
                              ignore_index=True)
 
 
-TIMELINE_COLUMNS = ["series", "name", "month", "statements", "support", "reject", "net_stance", "ci_low",
-                    "ci_high"]
-TOP_ACTORS = 6  # actors with a timeline of their own in timeline.csv and the report
+TIMELINE_COLUMNS = ["series", "name", "target", "month", "statements", "support", "reject", "net_stance",
+                    "ci_low", "ci_high"]
+TOP_ACTORS = 6  # actor-target pairs with a timeline of their own in timeline.csv and the report
 
 
-def top_actors(statements: pd.DataFrame, kinds: dict[str, str], n: int = TOP_ACTORS) -> list[str]:
-    """The actors (not the articles' own voice) with the most statements."""
-    counts = statements.loc[statements["actor"].map(kinds) != VOICE, "actor"].value_counts()
-    return sorted(counts.index[:n], key=lambda actor: (-counts[actor], actor))
+def top_pairs(statements: pd.DataFrame, kinds: dict[str, str], n: int = TOP_ACTORS) -> list[tuple[str, str]]:
+    """The (actor, target) pairs with the most statements, the articles' own voice aside: an actor's stance
+    is followed on one target at a time (Damascus may welcome amnesties and reject Ankara's offers)."""
+    counts = (statements[statements["actor"].map(kinds) != VOICE]
+              .groupby(["actor", "concept"]).size().reset_index(name="n")
+              .sort_values(["n", "actor", "concept"], ascending=[False, True, True]))
+    return list(zip(counts["actor"][:n], counts["concept"][:n], strict=True))
 
 
 def timeline(statements: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
-    """Net stance per month for each target (all holders) and for the top actors (all targets), with 95%
+    """Net stance per month for each target (all holders) and for the top actor-target pairs, with 95%
     intervals; undated statements are left out."""
     dated = statements.dropna(subset=["date"]).assign(month=lambda f: f["date"].dt.to_period("M").astype(str))
     rows = []
     for (target, month), group in dated.groupby(["concept", "month"]):
-        rows.append({"series": "target", "name": target, "month": month, **_summary(group)})
-    for actor in top_actors(statements, kinds):
-        for month, group in dated[dated["actor"] == actor].groupby("month"):
-            rows.append({"series": "actor", "name": actor, "month": month, **_summary(group)})
+        rows.append({"series": "target", "name": target, "target": target, "month": month, **_summary(group)})
+    for actor, target in top_pairs(statements, kinds):
+        mine = dated[(dated["actor"] == actor) & (dated["concept"] == target)]
+        for month, group in mine.groupby("month"):
+            rows.append({"series": "actor", "name": actor, "target": target, "month": month,
+                         **_summary(group)})
     return pd.DataFrame(rows).reindex(columns=TIMELINE_COLUMNS)
 
 

@@ -82,17 +82,18 @@ def targets_chart(timeline: pd.DataFrame) -> str:
     return _svg(figure)
 
 
-def actors_chart(timeline: pd.DataFrame, actors: list[str]) -> str:
+def actors_chart(timeline: pd.DataFrame, pairs: list[tuple[str, str]]) -> str:
     plt = _pyplot()
     columns = 3
-    rows = max(1, -(-len(actors) // columns))
+    rows = max(1, -(-len(pairs) // columns))
     figure, axes = plt.subplots(rows, columns, figsize=(10, 2.4 * rows), sharex=True, sharey=True,
                                 squeeze=False)
-    for axis, actor in zip(axes.flat, actors, strict=False):
-        _plot_series(axis, timeline[(timeline["series"] == "actor") & (timeline["name"] == actor)])
-        axis.set_title(actor, fontsize=9)
+    for axis, (actor, target) in zip(axes.flat, pairs, strict=False):
+        _plot_series(axis, timeline[(timeline["series"] == "actor") & (timeline["name"] == actor)
+                                    & (timeline["target"] == target)])
+        axis.set_title(f"{actor}\non {target}", fontsize=9)
         _date_axis(axis)
-    for axis in list(axes.flat)[len(actors):]:
+    for axis in list(axes.flat)[len(pairs):]:
         axis.set_visible(False)
     return _svg(figure)
 
@@ -180,11 +181,11 @@ def _evidence(statements: pd.DataFrame, order: list[str]) -> str:
 
 
 def render(analysis: Analysis) -> str:
-    from pipeline.analysis import VOICE, top_actors
+    from pipeline.analysis import VOICE, top_pairs
 
     statements, table = analysis.statements, analysis.actors
     kinds = dict(zip(table["actor"], table["kind"], strict=False))
-    top = top_actors(statements, kinds)
+    top = top_pairs(statements, kinds)
     dates = statements["date"].dropna()
     span = f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}" if len(dates) else "no dated statements"
     skipped = analysis.problems[analysis.problems["skipped"]]
@@ -207,6 +208,8 @@ def render(analysis: Analysis) -> str:
         f'<figure class="chart" id="chart-targets">{targets_chart(analysis.timeline)}</figure>'
         if not analysis.timeline.empty else "<p>No dated statements.</p>",
         '<h2 id="top-actors">Top actors over time</h2>',
+        f'<p class="note">The {len(top)} actors and targets with most statements, each on its own target, '
+        "per month with 95% bands.</p>",
         f'<figure class="chart" id="chart-actors">{actors_chart(analysis.timeline, top)}</figure>'
         if top and not analysis.timeline.empty else "<p>No actors with dated statements.</p>",
         '<h2 id="actors">Actor table</h2>',
