@@ -19,7 +19,7 @@ re-uploads, and the rules reach the target F1 on the gold set (bench/holders.py,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.actors import Dictionary
 
@@ -108,6 +108,7 @@ class _Clause:
     subject: str
     how: str
     after_comma: bool = False  # the subject follows a comma or a quote: "..., X said." / '"..." X said'
+    apposition: str = ""  # "Samir Haddad, a member of the Azaz council, said": who the subject is
 
 
 @dataclass
@@ -130,10 +131,11 @@ def _mask_quotes(text: str, inside: bool = False) -> tuple[str, bool]:
     return "".join(masked), inside
 
 
-def _subject_before(masked: str, end: int, floor: int) -> tuple[int, str, bool]:
+def _subject_before(masked: str, end: int, floor: int) -> tuple[int, str, bool, str]:
     """The subject that ends at `end`: back to the start of its clause (not before `floor`, the end of the
     verb before it), past introductory phrases ("In a statement on Friday, the coalition said") and
-    appositions ("Samir Haddad, a teacher, said")."""
+    appositions ("Samir Haddad, a teacher, said"). Returns where the subject starts, the subject, whether it
+    follows a comma or a quote, and its apposition."""
     left = max([masked.rfind(c, 0, end) for c in _QUOTES + ";:()"] + [floor - 1])
     for word in (" that ", " but ", " while ", " whereas "):
         found = masked.rfind(word, 0, end)
@@ -142,8 +144,10 @@ def _subject_before(masked: str, end: int, floor: int) -> tuple[int, str, bool]:
     segment = masked[left + 1:end]
     after_quote = left >= 0 and masked[left] in _QUOTES
     chunks = segment.split(",")
+    apposition = ""
     if len(chunks) >= 3 and not chunks[-1].strip():  # "X, an apposition, said"
         chosen = len(chunks) - 3
+        apposition = chunks[-2]
     else:
         chosen = len(chunks) - 1
     offset = left + 1 + sum(len(c) + 1 for c in chunks[:chosen])
@@ -153,7 +157,7 @@ def _subject_before(masked: str, end: int, floor: int) -> tuple[int, str, bool]:
     if len(words) > 1 and words[-1].lower() in _PRONOUNS:  # "said on Sunday it would ..."
         stripped = words[-1]
     start = offset + subject.rfind(stripped) if stripped else offset
-    return start, stripped.strip(" _"), after_quote or chosen > 0
+    return start, stripped.strip(" _"), after_quote or chosen > 0, apposition
 
 
 def _clauses(masked: str) -> list[_Clause]:
@@ -168,11 +172,12 @@ def _clauses(masked: str) -> list[_Clause]:
         if before and before[-1].lower() in _BLOCKERS:
             continue
         how = "speech" if verb in SPEECH_VERBS or verb == "put" else "stance verb"
-        start, subject, after_comma = _subject_before(masked, match.start(), floor)
+        start, subject, after_comma, apposition = _subject_before(masked, match.start(), floor)
         floor = match.end("verb")
         if clauses and (subject.lower() in ("and", "but") or subject.lower().endswith((" and", " but"))):
             # "X described the meeting as positive and said ...": the same subject
-            start, subject, after_comma = clauses[-1].start, clauses[-1].subject, clauses[-1].after_comma
+            start, subject, after_comma, apposition = (clauses[-1].start, clauses[-1].subject,
+                                                       clauses[-1].after_comma, clauses[-1].apposition)
         preceding = masked[:match.start()].rstrip().rstrip(",")
         after_quote = bool(preceding) and preceding[-1] in _QUOTES
         inverted = _INVERTED.match(masked, match.end()) if not subject and after_quote else None
@@ -183,7 +188,8 @@ def _clauses(masked: str) -> list[_Clause]:
             continue
         if not subject or subject.lower() in ("who", "which", "that"):
             continue
-        clauses.append(_Clause(start, match.start("verb"), match.end(), subject, how, after_comma))
+        clauses.append(_Clause(start, match.start("verb"), match.end(), subject, how, after_comma,
+                               apposition))
     for match in _PARTICIPLE.finditer(masked):  # ", saying ...": the subject of the clause before
         head = _main_subject(masked[:match.start()])
         if head:
@@ -384,4 +390,8 @@ def _holder(masked: str, resolver: _Resolver) -> Holder | None:
         # "Speaking for the Syrian government, the information minister said": the role speaks for it
         actor = intro[-1].actor
         holder = Holder(actor.name, holder.written, actor.organization, holder.how, True, True)
+    if holder is not None and not holder.organization and (
+            employer := resolver.dictionary.find(clause.apposition)):
+        # "Tarik Bozkurt, a deputy director at the Turkish Foreign Ministry, said": his organization
+        holder = replace(holder, organization=employer[0].actor.organization)
     return holder

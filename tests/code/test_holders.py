@@ -62,6 +62,12 @@ def test_pronouns_surnames_and_a_quote_over_two_sentences(actors):
     assert holders[1][1] == "Marwan" and holders[5][1] == "It"
 
 
+def test_a_person_the_dictionary_does_not_know_gets_the_organization_of_their_apposition(actors):
+    holder = find_holders(["Tarik Bozkurt, a deputy director at the Turkish Foreign Ministry, told reporters "
+                           "the meeting had been serious."], "Test Wire", actors)[0]
+    assert (holder.actor, holder.organization) == ("Tarik Bozkurt", "Turkish Government")
+
+
 def test_an_unknown_holder_is_kept_as_written(actors):
     actor, written = holders_of(["Two Western diplomats said the offer was a trap."], actors)[0]
     assert actor == "western diplomats" and written == "Two Western diplomats"
