@@ -125,7 +125,11 @@ def _read_html(path: Path) -> Iterator[Article | Problem]:
     if isinstance(text, Problem):
         yield text
         return
-    page = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False)
+    # The publication date from the page's markup only: a date guessed from the running text ("since 2016")
+    # would be worse than none.
+    dates = {"extensive_search": False, "original_date": True}
+    page = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False,
+                                       date_extraction_params=dates)
     page = page.as_dict() if page is not None else {}
     if not (page.get("text") or "").strip():
         yield Problem(str(path), path.stem, "no article text found in the page")

@@ -88,3 +88,12 @@ def test_paths_are_checked_before_anything_is_read(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="empty: no articles in this folder"):
         input_files([str(tmp_path / "empty")])
+
+
+def test_a_page_without_a_date_in_its_markup_has_none_not_one_from_its_text(tmp_path):
+    path = tmp_path / "undated.html"
+    path.write_text("<html><body><article><p>Ankara said on Monday it welcomed the talks with Damascus, "
+                    "frozen since 2016 and resumed on 3 March 2021 in Moscow.</p><p>Damascus rejected the "
+                    "offer, officials said.</p></article></body></html>", encoding="utf-8")
+    (article,), _ = read([path])
+    assert article.date is None
