@@ -63,7 +63,7 @@ class Analysis:
         from pipeline import report_html
 
         outdir = Path(outdir)
-        _check_outdir(outdir)
+        check_outdir(outdir)
         with atomic_dir(outdir) as tmp:
             write_csv(tmp / "statements.csv", self.statements)
             write_csv(tmp / "actors.csv", self.actors)
@@ -75,7 +75,7 @@ class Analysis:
         return outdir
 
 
-def _check_outdir(outdir: Path) -> None:
+def check_outdir(outdir: Path) -> None:
     """OUTDIR is replaced as a whole: only a new folder or an earlier analysis may be."""
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"{outdir}: is a file; -o needs a folder")
@@ -110,12 +110,14 @@ def _statements(model, articles: list[Article], dictionary: Dictionary,
     if not split:
         return [], 0
     texts = [s for _, sentences in split for s in sentences]
-    targets = [_target(article, dictionary) for article, sentences in split for _ in sentences]
+    article_targets = [_target(article, dictionary) for article, _ in split]
+    targets = [target for (_, sentences), target in zip(split, article_targets, strict=True)
+               for _ in sentences]
     proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: texts, TARGET_COLUMN: targets}))
     labels = label_columns(model.classes_, proba)
     rows = []
     offset = 0
-    for article, sentences in split:
+    for (article, sentences), target in zip(split, article_targets, strict=True):
         holders = find_holders(sentences, article.source, dictionary)
         for index, (sentence, holder) in enumerate(zip(sentences, holders, strict=True)):
             row = labels.iloc[offset + index]
@@ -127,8 +129,10 @@ def _statements(model, articles: list[Article], dictionary: Dictionary,
                 "doc": article.doc_id, "date": article.date, "source": article.source, "title": article.title,
                 "sentence_index": index + 1, "actor": holder.actor, "actor_as_written": holder.written,
                 "person": holder.actor if holder.personal else "",
-                "organization": holder.organization or (article.source if voice else ""),
-                "concept": targets[offset], "agreement": int(row["label"] == "support"),
+                # an unknown group ("protesters") is its own organization; the article's voice, its source's
+                "organization": holder.organization or (article.source if voice else "")
+                or ("" if holder.personal else holder.actor),
+                "concept": target, "agreement": int(row["label"] == "support"),
                 "stance": row["label"], "probability": float(row[f"p_{row['label']}"]),
                 "attribution": holder.how, "text": sentence,
                 "_kind": VOICE if voice else (actor.kind if actor else "unknown"),

@@ -94,9 +94,9 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     from pipeline.collection import input_files
 
     input_files(args.inputs)  # a typo in a path fails before the model loads
-    from pipeline.analysis import _check_outdir, analyze
+    from pipeline.analysis import analyze, check_outdir
 
-    _check_outdir(Path(args.output))
+    check_outdir(Path(args.output))
     result = analyze(args.inputs, args.model, args.actors, args.require_date)
     if result.articles == 0:
         raise InputError("no article could be analysed (see the messages above); nothing was written")
