@@ -43,7 +43,7 @@ PASSIVE_VERBS = r"\w+(?:ed|en)|told|made|held"
 _AUX = (r"(?:(?:has|have|had|will|would|can|could|did|does|do|is|was|were|are|also|not|never|long|repeatedly|"
         r"already|so\s+far|now|still|further|only|privately|publicly|again|yet|first|then|quickly|since|"
         r"swiftly|strongly|firmly|\w+ly|(?:tried|sought|refused|offered|agreed|continued|wants|hopes|appears|"
-        r"seemed)\s+to|to)\s+)*")
+        r"seemed|ready|willing|prepared|keen|determined|eager|unwilling|reluctant)\s+to|to)\s+)*")
 _VERB = re.compile(r"(?<![\w'-])(?P<aux>" + _AUX + r")(?P<verb>"
                    + "|".join(sorted({*SPEECH_VERBS, *STANCE_VERBS, *NEEDS_PARTICLE}, key=len, reverse=True))
                    + r")(?P<particle>\s+(?:for|on|it|out))?(?![\w'-])", re.I)
@@ -58,6 +58,10 @@ _PARTICIPLE = re.compile(r",\s+(?:saying|calling|accusing|describing|insisting|w
 # of the world should welcome".
 _BLOCKERS = set("""should must ought to who which that whose whom its their his her our my your the a an of
 for in on with any no every this these those""".split())
+_SUBORDINATOR = re.compile(r"\b(?:until|unless|if|once|because|whether|before|after|as\s+long\s+as)\s+"
+                           r"(?!.*,)", re.I)
+_TIME = re.compile(r"\s+(?:on|last|this|late\s+on|early\s+on|late|early)\s+(?:Monday|Tuesday|Wednesday|"
+                   r"Thursday|Friday|Saturday|Sunday|week|month|year|night|morning|evening)\b.*$", re.I)
 _QUOTES = "\"“”«»"
 _OPENING = "\"“«"
 
@@ -141,6 +145,9 @@ def _subject_before(masked: str, end: int, floor: int) -> tuple[int, str, bool, 
         found = masked.rfind(word, 0, end)
         if found >= 0:
             left = max(left, found + len(word) - 2)
+    subordinate = _SUBORDINATOR.search(masked, left + 1, end)
+    if subordinate:  # "talks were pointless until Turkey agreed": a condition, not a statement
+        return subordinate.end(), "", False, ""
     segment = masked[left + 1:end]
     after_quote = left >= 0 and masked[left] in _QUOTES
     chunks = segment.split(",")
@@ -152,7 +159,7 @@ def _subject_before(masked: str, end: int, floor: int) -> tuple[int, str, bool, 
         chosen = len(chunks) - 1
     offset = left + 1 + sum(len(c) + 1 for c in chunks[:chosen])
     subject = chunks[chosen]
-    stripped = _LEADING.sub("", subject.strip())
+    stripped = _TIME.sub("", _LEADING.sub("", subject.strip()))  # "Ankara on Thursday ruled out"
     words = stripped.split()
     if len(words) > 1 and words[-1].lower() in _PRONOUNS:  # "said on Sunday it would ..."
         stripped = words[-1]

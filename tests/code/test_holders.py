@@ -95,3 +95,13 @@ def test_a_bad_dictionary_names_the_file_entry_and_field(tmp_path, text, message
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_dictionary([bad])
+
+
+@pytest.mark.parametrize("sentence, holder, written", [
+    ("Damascus said that talks were pointless until Turkey agreed to a timetable.", "Syrian Government",
+     "Damascus"),
+    ("The minister said Turkey was ready to support a political process.", "Turkish Government", "Turkey"),
+    ("Ankara on Thursday ruled out any contact with Damascus.", "Turkish Government", "Ankara"),
+])
+def test_conditions_readiness_and_dates_are_not_holders(actors, sentence, holder, written):
+    assert holders_of([sentence], actors)[0] == (holder, written)
