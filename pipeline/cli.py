@@ -1,5 +1,5 @@
-"""The `stance` command: score articles and sentence files, pick sentences to label and import the labels,
-validate labelled data, promote models."""
+"""The `stance` command: score articles and sentence files, analyse collections (who stands where), pick
+sentences to label and import the labels, validate labelled data, promote models."""
 
 from __future__ import annotations
 
@@ -167,6 +167,27 @@ def write_output(args, layout, documents, scored, summary, progress) -> None:
     output.finish(layout.columns)
 
 
+def cmd_analyze(args: argparse.Namespace) -> None:
+    """Exit status: 0 every article analysed, 2 some skipped (listed in problems.csv and on stderr), 1 none
+    analysed or bad arguments."""
+    from pipeline.collection import input_files
+
+    input_files(args.inputs)  # a typo in a path fails before the model loads
+    from pipeline.analysis import analyze, check_outdir
+
+    check_outdir(Path(args.output))
+    result = analyze(args.inputs, args.model, args.actors, args.require_date)
+    if result.articles == 0:
+        raise InputError("no article could be analysed (see the messages above); nothing was written")
+    result.write(args.output)
+    skipped = int(result.problems["skipped"].sum())
+    print(f"{result.articles} articles analysed, {skipped} skipped; {len(result.statements)} statements by "
+          f"{result.actors['actor'].nunique()} actors -> {args.output}/ (report.html, statements.csv, "
+          "actors.csv, timeline.csv, *.graphml)", file=sys.stderr)
+    if skipped:
+        sys.exit(2)
+
+
 def cmd_validate(args: argparse.Namespace) -> None:
     """The checks `dvc repro` makes before any stage writes: the same verdict on the same file."""
     from pipeline import LABELS
@@ -317,6 +338,24 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("--summary", help="write the per-document summary here (csv, jsonl or parquet)")
     score.add_argument("-q", "--quiet", action="store_true", help="do not print the summary on stderr")
     score.set_defaults(handler=cmd_score)
+
+    analyze = commands.add_parser(
+        "analyze", help="who stands where: actor-attributed stance over a collection of articles",
+        description="Statements (DNA-ready), an actor table, a timeline, networks (GraphML) and report.html "
+                    "from .txt/.html articles and .jsonl/.csv collections. Exit status: 0 all articles "
+                    "analysed, 2 some skipped (see OUTDIR/problems.csv), 1 none analysed or bad arguments.",
+    )
+    analyze.add_argument("inputs", nargs="+", metavar="INPUT",
+                         help=".txt, .html, .jsonl or .csv (one article per row), or a folder of them")
+    analyze.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                         help="folder for the outputs (new, or an earlier analysis: it is replaced)")
+    analyze.add_argument("--model", help="a .skops file or an MLflow URI "
+                         "(default: models/stance_model.skops)")
+    analyze.add_argument("--actors", nargs="*", metavar="YAML", default=[],
+                         help="actor dictionaries that extend (or override, by name) the shipped one")
+    analyze.add_argument("--require-date", action="store_true",
+                         help="skip undated articles (default: report them, keep them out of the timeline)")
+    analyze.set_defaults(handler=cmd_analyze)
 
     validate = commands.add_parser("validate", help="check a labelled-sentence CSV against the data contract")
     validate.add_argument("path")

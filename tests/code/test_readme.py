@@ -16,6 +16,8 @@ RUN_ELSEWHERE = {  # command prefix: where it runs
     "make repro": "CI and the README's quick start",
     "make test": "CI (.ci/run)",
     "make lint": "make test",
+    "make analyze-example": "the README's `stance analyze` of the same collection runs here; "
+                            "tests/model/test_example_collection.py checks its positions",
     "make ui": "starts a server for a person to browse",
     "make bench": "the benchmarks (minutes to hours; figures committed under bench/)",
     "python bench/": "the benchmarks (figures committed under bench/)",
