@@ -72,7 +72,7 @@ tracking-server: setup  ## a shared MLflow tracking server on http://127.0.0.1:5
 	mlflow server --backend-store-uri sqlite:///tracking-server/mlflow.db \
 		--artifacts-destination tracking-server/artifacts --host 127.0.0.1 --port 5002
 
-bench: setup  ## cold start of `stance` (beside the CLI before lazy imports), scoring speed and memory, REST load
+bench: setup  ## cold start, where the time goes, throughput and memory old vs new, memory at 5M sentences, REST load
 	python bench/scoring.py
 	python bench/serving.py
 

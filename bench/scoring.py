@@ -106,20 +106,23 @@ def bench_profile(model_path: Path, source: Path) -> None:
           f"{len(texts) / (len(sentences) / seconds):.2f} s for as many sentences\n")
 
 
-def bench_throughput(model_path: Path, source: Path, baseline: str, scratch: Path) -> None:
-    """The same table through `stance score` before streaming (`baseline`) and now, with each speed
-    option; the predictions are compared with the old path's."""
+MINILM_OPTIONS = {"now --jobs 2": ["--jobs", "2"], "now --precision bfloat16": ["--precision", "bfloat16"],
+                  "now --precision bfloat16 --jobs 2": ["--precision", "bfloat16", "--jobs", "2"]}
+
+
+def bench_throughput(model_path: Path, source: Path, baseline: str, scratch: Path,
+                     options: dict[str, list[str]]) -> None:
+    """The same table through `stance score` before streaming (`baseline`) and now, plain and with each of
+    `options`; the predictions are compared with the old path's."""
     rows = sum(1 for _ in source.open(encoding="utf-8")) - 1
     print(f"## Throughput and peak memory: {rows:,} sentences, {model_path.name}, `stance score` from the "
           f"shell ({os.cpu_count()} cores; {baseline} is the path before streaming)")
     variants = {f"before ({baseline})": (baseline, []), "now": (None, []),
-                "now --jobs 2": (None, ["--jobs", "2"]),
-                "now --precision bfloat16": (None, ["--precision", "bfloat16"]),
-                "now --precision bfloat16 --jobs 2": (None, ["--precision", "bfloat16", "--jobs", "2"])}
+                **{name: (None, arguments) for name, arguments in options.items()}}
     print(f"{'':36} {'wall s':>8} {'sent/s':>8} {'x before':>9} {'peak MiB':>9} {'labels as before':>17}")
     reference = first = None
     for number, (name, (rev, options)) in enumerate(variants.items()):
-        code = cli_code(rev, scratch / f"code-{number}") if rev else ROOT
+        code = cli_code(rev, scratch / f"code-{model_path.stem}-{number}") if rev else ROOT
         output = scratch / f"scored-{number}.csv"
         seconds, peak = run_measured(stance_score(source, output, model_path, *options), code)
         scored = pd.read_csv(output)
@@ -213,7 +216,9 @@ def main() -> None:
         scratch = Path(folder)
         source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
         bench_profile(args.model, source)
-        bench_throughput(args.model, source, args.scoring_baseline, scratch)
+        bench_throughput(args.model, source, args.scoring_baseline, scratch, MINILM_OPTIONS)
+        bench_throughput(LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
+                         args.scoring_baseline, scratch, {"now --jobs 2": ["--jobs", "2"]})
         if args.sizes:
             bench_scale(LIGHT_MODEL, [int(n) for n in args.sizes.split(",")], scratch)
 

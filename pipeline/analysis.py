@@ -145,13 +145,14 @@ def _target(article: Article, dictionary: Dictionary) -> str:
     return article.target or dictionary.target_of(f"{article.title}\n{article.text}")
 
 
-def analyze(inputs: list[str], model=None, actors: list[str] | None = None, require_date: bool = False,
+def analyze(inputs: list[str], model=None, actors: list[str] | None = None, keep_undated: bool = False,
             progress: bool | None = None) -> Analysis:
     """Read the collection, score it, attribute each stance, and build the tables and networks.
 
     `model`: a fitted model, a .skops path or an MLflow URI (default: models/stance_model.skops). `actors`:
-    dictionary files that extend the shipped one. `require_date`: skip undated articles (by default they are
-    reported and kept out of the timeline only). `progress`: a progress bar (default: on a terminal).
+    dictionary files that extend the shipped one. `keep_undated`: analyse undated articles too (in the actor
+    table and the networks, not in the timeline); by default they are reported and skipped. `progress`: a
+    progress bar (default: on a terminal).
     """
     dictionary = load_dictionary(actors)
     model = model if hasattr(model, "predict_proba") else load_model(model)
@@ -159,7 +160,7 @@ def analyze(inputs: list[str], model=None, actors: list[str] | None = None, requ
     rows: list[dict] = []
     analysed = 0
     with _progress(progress) as advance:
-        for batch in _batches(_checked(read_collection(inputs), problems, require_date), BATCH_ARTICLES):
+        for batch in _batches(_checked(read_collection(inputs), problems, keep_undated), BATCH_ARTICLES):
             found, done = _statements(model, batch, dictionary, problems)
             rows.extend(found)
             analysed += done
@@ -179,7 +180,7 @@ def analyze(inputs: list[str], model=None, actors: list[str] | None = None, requ
 
 
 def _checked(items: Iterable[Article | Problem], problems: list[Problem],
-             require_date: bool) -> Iterator[Article]:
+             keep_undated: bool) -> Iterator[Article]:
     seen: set[str] = set()
     for item in items:
         if isinstance(item, Problem):
@@ -192,10 +193,10 @@ def _checked(items: Iterable[Article | Problem], problems: list[Problem],
             continue
         seen.add(item.doc_id)
         if item.date is None:
-            problems.append(Problem(item.where, item.doc_id, "no date", skipped=require_date))
+            problems.append(Problem(item.where, item.doc_id, "no date", skipped=not keep_undated))
             log.warning("%s: no date; %s", item.where,
-                        "skipped (--require-date)" if require_date else "kept out of the timeline")
-            if require_date:
+                        "kept out of the timeline (--keep-undated)" if keep_undated else "skipped")
+            if not keep_undated:
                 continue
         yield item
 

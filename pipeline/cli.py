@@ -176,7 +176,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     from pipeline.analysis import analyze, check_outdir
 
     check_outdir(Path(args.output))
-    result = analyze(args.inputs, args.model, args.actors, args.require_date)
+    result = analyze(args.inputs, args.model, args.actors, args.keep_undated)
     if result.articles == 0:
         raise InputError("no article could be analysed (see the messages above); nothing was written")
     result.write(args.output)
@@ -353,8 +353,8 @@ def parser() -> argparse.ArgumentParser:
                          "(default: models/stance_model.skops)")
     analyze.add_argument("--actors", nargs="*", metavar="YAML", default=[],
                          help="actor dictionaries that extend (or override, by name) the shipped one")
-    analyze.add_argument("--require-date", action="store_true",
-                         help="skip undated articles (default: report them, keep them out of the timeline)")
+    analyze.add_argument("--keep-undated", action="store_true",
+                         help="analyse undated articles too, out of the timeline (default: report, skip)")
     analyze.set_defaults(handler=cmd_analyze)
 
     validate = commands.add_parser("validate", help="check a labelled-sentence CSV against the data contract")

@@ -6,7 +6,16 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from pipeline.analysis import STATEMENT_COLUMNS, Analysis, actor_table, net_interval, networks, timeline
+from pipeline.analysis import (
+    STATEMENT_COLUMNS,
+    Analysis,
+    _checked,
+    actor_table,
+    net_interval,
+    networks,
+    timeline,
+)
+from pipeline.collection import Article
 from pipeline.files import InputError
 
 AD = "ankara-damascus-normalization"
@@ -87,3 +96,11 @@ def test_graphml_round_trips_and_outputs_replace_only_an_earlier_analysis(tmp_pa
     with pytest.raises(InputError, match="holds files that are not an analysis"):
         result.write(tmp_path / "mine")
     assert (tmp_path / "mine" / "thesis.docx").read_text(encoding="utf-8") == "precious"
+
+
+@pytest.mark.parametrize("keep_undated", [False, True])
+def test_an_undated_article_is_reported_and_skipped_unless_kept(keep_undated):
+    undated = Article("no-date", "Ankara welcomed the talks.", "no-date.txt")
+    problems = []
+    assert list(_checked([undated], problems, keep_undated)) == ([undated] if keep_undated else [])
+    assert [(p.doc_id, p.problem, p.skipped) for p in problems] == [("no-date", "no date", not keep_undated)]

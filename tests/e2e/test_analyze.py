@@ -57,11 +57,11 @@ def test_bad_articles_are_reported_and_skipped_and_the_exit_status_says_so(analy
     assert "NUL byte" in reported["scan"]
     assert reported["menu"] == "no article text found in the page"
     assert reported["no-date"] == "no date"
-    assert set(problems.loc[problems["skipped"], "doc_id"]) == {"empty", "scan", "menu"}
+    assert set(problems.loc[problems["skipped"], "doc_id"]) == {"empty", "scan", "menu", "no-date"}
     for doc in reported:
         assert doc in result.stderr
-    assert "10 articles analysed, 3 skipped" in result.stderr
-    assert "no-date" in set(pd.read_csv(out / "statements.csv")["doc"])  # undated: still analysed
+    assert "9 articles analysed, 4 skipped" in result.stderr
+    assert "no-date" not in set(pd.read_csv(out / "statements.csv")["doc"])
 
 
 def test_the_outputs_map_onto_dna_and_open_in_network_tools(analysed):
