@@ -146,10 +146,12 @@ def write_summary(summary: pd.DataFrame, path: str, rows_format: str) -> None:
 def write_output(args, layout, documents, scored, summary, progress) -> None:
     """Scored rows into -o batch by batch, through its partial folder (pipeline/tables.py)."""
     from pipeline import tables
+    from pipeline.scoring import DEFAULT_MODEL
 
+    model = str(args.model or DEFAULT_MODEL)
     manifest = {"inputs": [tables.file_signature(source) for source in args.inputs],
-                "model": tables.file_signature(args.model) if args.model and Path(args.model).is_file()
-                else args.model, "batch_size": args.batch_size, "text_column": args.text_column,
+                "model": tables.file_signature(model) if Path(model).is_file() else model,
+                "batch_size": args.batch_size, "text_column": args.text_column,
                 "target": args.target, "precision": args.precision, "columns": layout.columns}
     output = tables.PartialOutput(args.output, args.format, manifest, args.resume)
     done = output.parts()

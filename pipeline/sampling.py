@@ -100,9 +100,11 @@ def context(document: Document) -> pd.DataFrame:
     ids = document.columns.get("doc_id") or [None] * n
     headlines = document.columns.get("headline") or [None] * n
     articles = [f"{document.name}#{i}" if i not in (None, "") else document.name for i in ids]
+    groups: dict[str, list[int]] = {}  # article -> its rows, in file order (one pass: tables can be long)
+    for k, article in enumerate(articles):
+        groups.setdefault(article, []).append(k)
     rows = []
-    for article in dict.fromkeys(articles):
-        members = [k for k in range(n) if articles[k] == article]
+    for article, members in groups.items():
         first = document.sentences[members[0]] if is_article(document) else ""
         for position, k in enumerate(members):
             rows.append({
