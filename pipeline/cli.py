@@ -378,11 +378,11 @@ def parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser(
         "sample", help="pick the unlabelled sentences whose labels would help the model most",
-        description="Score articles (.txt) and sentence files (.csv, .jsonl) and write a batch to label: "
-                    "to_label.csv (a spreadsheet), tasks.json and labeling_config.xml (Label Studio).",
+        description="Score articles (.txt) and sentence files (.csv, .jsonl, .parquet) and write a batch to "
+                    "label: to_label.csv (a spreadsheet), tasks.json and labeling_config.xml (Label Studio).",
     )
     sample.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help=".txt article, .csv/.jsonl sentences, or -")
+                        help=".txt article, .csv/.jsonl/.parquet sentences, or -")
     sample.add_argument("-n", type=int, default=200, help="sentences to pick (default: 200)")
     sample.add_argument("-o", "--output", default="batch", help="a new folder for the batch (default: batch)")
     sample.add_argument("--strategy", choices=("diverse-uncertainty", "uncertainty", "random"),
