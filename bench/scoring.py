@@ -2,8 +2,8 @@
 throughput and peak memory on a table of sentences (made by resampling our corpus), and flat memory at
 1 and 5 million sentences.
 
-    python bench/scoring.py [--model PATH] [--baseline REV] [--scoring-baseline REV] [--sizes N,N,...]
-                            [--repeats N]
+    python bench/scoring.py [--model PATH] [--baseline REV ...] [--scoring-baseline REV ...]
+                            [--sizes N,N,...] [--repeats N]
 
 The public stance benchmarks are in bench/public.py.
 """
@@ -90,7 +90,7 @@ def bench_profile(model_path: Path, source: Path) -> None:
     if features.embedder is not None:
         start = time.perf_counter()
         embeddings = features.embedder.transform(texts)
-        parts["MiniLM encoder (float32)"] = time.perf_counter() - start
+        parts["MiniLM encoder (ONNX Runtime)"] = time.perf_counter() - start
     start = time.perf_counter()
     classifier.predict_proba(features.combine(tfidf, embeddings if features.embedder is not None else None,
                                               None))
@@ -106,20 +106,16 @@ def bench_profile(model_path: Path, source: Path) -> None:
           f"{len(texts) / (len(sentences) / seconds):.2f} s for as many sentences\n")
 
 
-MINILM_OPTIONS = {"now --jobs 2": ["--jobs", "2"], "now --precision bfloat16": ["--precision", "bfloat16"],
-                  "now --precision bfloat16 --jobs 2": ["--precision", "bfloat16", "--jobs", "2"]}
-
-
-def bench_throughput(model_path: Path, source: Path, baseline: str, scratch: Path,
+def bench_throughput(model_path: Path, source: Path, baselines: list[str], scratch: Path,
                      options: dict[str, list[str]]) -> None:
-    """The same table through `stance score` before streaming (`baseline`) and now, plain and with each of
-    `options`; the predictions are compared with the old path's."""
+    """The same table and model file through `stance score` at each of `baselines` and now, plain and with
+    each of `options`; the predictions are compared with the first baseline's."""
     rows = sum(1 for _ in source.open(encoding="utf-8")) - 1
     print(f"## Throughput and peak memory: {rows:,} sentences, {model_path.name}, `stance score` from the "
-          f"shell ({os.cpu_count()} cores; {baseline} is the path before streaming)")
-    variants = {f"before ({baseline})": (baseline, []), "now": (None, []),
+          f"shell ({os.cpu_count()} cores; the same model file at each revision)")
+    variants = {**{f"at {rev}": (rev, []) for rev in baselines}, "now": (None, []),
                 **{name: (None, arguments) for name, arguments in options.items()}}
-    print(f"{'':36} {'wall s':>8} {'sent/s':>8} {'x before':>9} {'peak MiB':>9} {'labels as before':>17}")
+    print(f"{'':36} {'wall s':>8} {'sent/s':>8} {'x first':>9} {'peak MiB':>9} {'labels as first':>17}")
     reference = first = None
     for number, (name, (rev, options)) in enumerate(variants.items()):
         code = cli_code(rev, scratch / f"code-{model_path.stem}-{number}") if rev else ROOT
@@ -149,7 +145,9 @@ def bench_scale(model_path: Path, sizes: list[int], scratch: Path) -> None:
     print()
 
 
-COLD_START_BASELINE = "b06c502"  # the last commit before the CLI imported heavy modules lazily
+# The last commit before the CLI imported heavy modules lazily, and the last one before the MiniLM encoder
+# ran in ONNX Runtime.
+COLD_START_BASELINES = ["b06c502", "e69d4bb"]
 MISSING = "no-such-file.txt"
 
 
@@ -176,8 +174,8 @@ def wall_seconds(code: Path, arguments: list[str], repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_cold_start(model_path: Path, baseline: str, repeats: int) -> None:
-    print(f"## Cold start of `stance` (median of {repeats}, wall seconds; {baseline} in the same run)")
+def bench_cold_start(model_path: Path, baselines: list[str], repeats: int) -> None:
+    print(f"## Cold start of `stance` (median of {repeats}, wall seconds; each revision in the same run)")
     article = ROOT / "examples/ankara_damascus_talks.txt"
     light = ROOT / "tests/fixtures/legacy-tfidf-logreg.skops"
     cases = [("--help", ["--help"]), ("missing file", ["score", MISSING]),
@@ -185,24 +183,25 @@ def bench_cold_start(model_path: Path, baseline: str, repeats: int) -> None:
     if model_path.is_file():
         cases.append(("one article, the trained model", ["score", str(article), "--model", str(model_path)]))
     with tempfile.TemporaryDirectory() as scratch:
-        codes = {"before": cli_code(baseline, Path(scratch) / "before"), "now": cli_code(None, Path(scratch))}
-        print(f"{'':34} {'before':>8} {'now':>8}")
+        codes = {**{rev: cli_code(rev, Path(scratch) / rev) for rev in baselines}, "now": ROOT}
+        print(f"{'':34}" + "".join(f" {name:>8}" for name in codes))
         for name, arguments in cases:
-            before, now = (wall_seconds(code, arguments, repeats) for code in codes.values())
-            print(f"{name:34} {before:8.2f} {now:8.2f}")
+            print(f"{name:34}" + "".join(f" {wall_seconds(code, arguments, repeats):8.2f}"
+                                         for code in codes.values()))
     print()
 
 
-SCORING_BASELINE = "685fc40"  # the last commit before `stance score` streamed its input
+# The last commit before `stance score` streamed its input, and the last one before ONNX Runtime.
+SCORING_BASELINES = ["685fc40", "e69d4bb"]
 
 
 def main() -> None:
     parser = argument_parser(__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / DEFAULT_MODEL)
-    parser.add_argument("--baseline", default=COLD_START_BASELINE,
-                        help="the revision to compare cold start with")
-    parser.add_argument("--scoring-baseline", default=SCORING_BASELINE,
-                        help="the revision to compare throughput with")
+    parser.add_argument("--baseline", nargs="*", default=COLD_START_BASELINES,
+                        help="the revisions to compare cold start with")
+    parser.add_argument("--scoring-baseline", nargs="*", default=SCORING_BASELINES,
+                        help="the revisions to compare throughput with")
     parser.add_argument("--sentences", type=int, default=10_000, help="table size for the throughput table")
     parser.add_argument("--sizes", default="10000,1000000,5000000",
                         help="table sizes for the memory-at-scale table (comma-separated; empty: skip)")
@@ -216,7 +215,7 @@ def main() -> None:
         scratch = Path(folder)
         source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
         bench_profile(args.model, source)
-        bench_throughput(args.model, source, args.scoring_baseline, scratch, MINILM_OPTIONS)
+        bench_throughput(args.model, source, args.scoring_baseline, scratch, {"now --jobs 2": ["--jobs", "2"]})
         bench_throughput(LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
                          args.scoring_baseline, scratch, {"now --jobs 2": ["--jobs", "2"]})
         if args.sizes:

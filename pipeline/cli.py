@@ -90,7 +90,6 @@ def cmd_score(args: argparse.Namespace) -> None:
     inputs = [scoring.read_input(source, args.text_column) for source in args.inputs]
     layout = scoring.Layout.of(inputs, args.keep, args.target)  # a bad --keep fails before the model loads
     model = scoring.load_model(args.model)
-    scoring.set_precision(model, args.precision)
     scoring.warn_about_targets(model, {args.target or ""}.union(*(source.targets for source in inputs)))
     if args.jobs > 1:
         model = None  # each worker loads its own
@@ -98,8 +97,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     summary = scoring.Summary()
 
     def scored(documents) -> Iterator[pd.DataFrame]:
-        for frame in scoring.scored_batches(model, documents, layout, args.target, args.jobs, args.model,
-                                            args.precision):
+        for frame in scoring.scored_batches(model, documents, layout, args.target, args.jobs, args.model):
             summary.add(frame)
             progress.update(len(frame))
             yield frame
@@ -152,7 +150,7 @@ def write_output(args, layout, documents, scored, summary, progress) -> None:
     manifest = {"inputs": [tables.file_signature(source) for source in args.inputs],
                 "model": tables.file_signature(model) if Path(model).is_file() else model,
                 "batch_size": args.batch_size, "text_column": args.text_column,
-                "target": args.target, "precision": args.precision, "columns": layout.columns}
+                "target": args.target, "columns": layout.columns}
     output = tables.PartialOutput(args.output, args.format, manifest, args.resume)
     done = output.parts()
     for part in done:  # batches an interrupted run finished: counted, not scored again
@@ -334,9 +332,6 @@ def parser() -> argparse.ArgumentParser:
     score.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                        help="worker processes scoring batches side by side (default: 1, which already "
                        "uses every core for the MiniLM models)")
-    score.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
-                       help="MiniLM models: bfloat16 is about 2.5x faster on CPUs that have it natively, "
-                       "and changes 0.4%% of labels (bench/scoring.py); default float32")
     score.add_argument("--summary", help="write the per-document summary here (csv, jsonl or parquet)")
     score.add_argument("-q", "--quiet", action="store_true", help="do not print the summary on stderr")
     score.set_defaults(handler=cmd_score)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import skops.io as sio
 from scipy import sparse
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from pipeline.files import InputError, atomic_path
 
@@ -24,7 +25,8 @@ from pipeline.files import InputError, atomic_path
 TFIDF_FILE, TFIDF_MATRIX_FILE, EMBEDDINGS_FILE = "tfidf.skops", "train_tfidf.npz", "train_embeddings.npy"
 MODEL_FILE, SEARCH_REPORT_FILE = "stance_model.skops", "search.json"
 
-_OBJECT_ID = re.compile(r'("__id__": |"file": ")(\d+)')
+# skops names array files by object id and bytes files by a random UUID
+_OBJECT_ID = re.compile(r'("__id__": |"file": ")([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|\d+)')
 # scikit-learn's text vectorizers cache id(stop_words) here; a stale value only costs a re-check.
 _STOP_WORDS_ID = re.compile(r'("_stop_words_id": \{[^}]*?"content": ")\d+')
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -33,8 +35,9 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 def _reproducible(archive: bytes) -> bytes:
     """The same model gives the same bytes, so DVC hashes and `dvc status` stay stable.
 
-    skops names nodes and array files by Python object id and stamps the time; renumber the ids by
-    first appearance, fix the time, and compress the (large, repetitive) schema.
+    skops names nodes and files by Python object id or a random UUID and stamps the time; renumber the
+    names by first appearance, fix the time, and compress the (large, repetitive) schema and arrays; raw
+    bytes (an encoder's weights, which hardly compress) are stored as they are, so they load fast.
     """
     source = zipfile.ZipFile(io.BytesIO(archive))
     schema = _STOP_WORDS_ID.sub(r"\g<1>0", source.read("schema.json").decode("utf-8"))
@@ -48,7 +51,8 @@ def _reproducible(archive: bytes) -> bytes:
                 stem, suffix = name.split(".", 1)
                 entries[f"{numbers[stem]}.{suffix}"] = source.read(name)
         for name in sorted(entries):
-            target.writestr(zipfile.ZipInfo(name, _FIXED_TIME), entries[name], zipfile.ZIP_DEFLATED)
+            method = zipfile.ZIP_STORED if name.endswith(".bin") else zipfile.ZIP_DEFLATED
+            target.writestr(zipfile.ZipInfo(name, _FIXED_TIME), entries[name], method)
     return out.getvalue()
 
 
@@ -71,7 +75,10 @@ def _renamed(archive: bytes, moved: Mapping[str, str]) -> bytes:
                 rename(value)
 
     source = zipfile.ZipFile(io.BytesIO(archive))
-    schema = json.loads(source.read("schema.json"))
+    text = source.read("schema.json").decode("utf-8")
+    if not any(f'"{old.rsplit(".", 1)[0]}"' in text for old in moved):
+        return archive  # nothing moved: no need to rewrite a large archive
+    schema = json.loads(text)
     rename(schema)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
@@ -91,13 +98,12 @@ def load(path: str | Path, trusted: Collection[str] = (), moved: Mapping[str, st
         raise InputError(f"{path}: model file not found (run `dvc repro` to train one)")
     try:
         data = _renamed(path.read_bytes(), moved) if moved else path.read_bytes()
-        untrusted = sio.get_untrusted_types(data=data)
+        return sio.loads(data, trusted=list(trusted))  # refuses types outside both lists
+    except UntrustedTypesFoundException:
+        refused = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted))
+        raise InputError(f"{path}: refusing to load untrusted types: {', '.join(refused)}") from None
     except Exception as err:  # skops and zipfile raise several types for a file that is not a skops archive
         raise InputError(f"{path}: not a readable skops model file ({err})") from None
-    refused = sorted(set(untrusted) - set(trusted))
-    if refused:
-        raise InputError(f"{path}: refusing to load untrusted types: {', '.join(refused)}")
-    return sio.loads(data, trusted=list(untrusted))
 
 
 def save_features(folder: str | Path, tfidf, matrix, embeddings: np.ndarray) -> None:

@@ -58,20 +58,6 @@ def load_model(model: str | Path | None = None):
     return load_model_file(model)
 
 
-def set_precision(model, precision: str) -> None:
-    """Encode in `precision` (float32 or bfloat16) where the model has a MiniLM body; see SentenceEmbedder."""
-    from pipeline.models.minilm import PRECISIONS, native_bfloat16
-
-    if precision not in PRECISIONS:
-        raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}")
-    embedder = getattr(model.named_steps.get("features"), "embedder", None)
-    if embedder is None:
-        return
-    if precision == "bfloat16" and not native_bfloat16():
-        log.warning("this CPU has no native bfloat16: encoding in bfloat16 is slower here, not faster")
-    embedder.set_params(precision=precision)
-
-
 def _ends_sentence(line: str) -> bool:
     """Whether a line stops at the end of a sentence: end punctuation, perhaps inside closing quotes or
     brackets, that is not the dot of an abbreviation ("U.N.", "Gen.", "Jan."). A quote closed without end
@@ -322,10 +308,9 @@ def score(model, document: Document, layout: Layout, target: str | None = None) 
 
 
 def scored_batches(model, documents: Iterable[Document], layout: Layout, target: str | None,
-                   jobs: int = 1, model_source: str | None = None,
-                   precision: str = "float32") -> Iterator[pd.DataFrame]:
+                   jobs: int = 1, model_source: str | None = None) -> Iterator[pd.DataFrame]:
     """Each document scored, in order. With `jobs` > 1, that many worker processes score them (each loads
-    the model from `model_source`, in `precision`); a few batches at most wait in flight, so memory stays
+    the model from `model_source`); a few batches at most wait in flight, so memory stays
     flat."""
     if jobs == 1:
         for document in documents:
@@ -335,9 +320,9 @@ def scored_batches(model, documents: Iterable[Document], layout: Layout, target:
     from multiprocessing import get_context
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    # spawn, not fork: a forked copy of a process that has started torch's threads can hang
+    # spawn, not fork: a forked copy of a process that has started its thread pools can hang
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_start_worker,
-                             initargs=(model_source, threads, precision)) as pool:
+                             initargs=(model_source, threads)) as pool:
         pending: deque = deque()
         for document in documents:
             pending.append(pool.submit(_score_in_worker, document, layout, target))
@@ -350,13 +335,12 @@ def scored_batches(model, documents: Iterable[Document], layout: Layout, target:
 _worker_model = None  # the model a worker process loaded (one per process, set by _start_worker)
 
 
-def _start_worker(model_source: str | None, threads: int, precision: str) -> None:
+def _start_worker(model_source: str | None, threads: int) -> None:
     global _worker_model
-    # before torch starts: the cores are shared among the workers
+    # before any thread pool starts: the cores are shared among the workers (ONNX Runtime reads it too)
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     _worker_model = load_model(model_source)
-    set_precision(_worker_model, precision)
 
 
 def _score_in_worker(document: Document, layout: Layout, target: str | None) -> pd.DataFrame:

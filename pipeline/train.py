@@ -139,6 +139,8 @@ def train(data: TrainingData, params: TrainParams):
         )
     report = search(data, params)
     features, classifier = fit_candidate(data, np.arange(len(data.frame)), report["chosen"], params)
+    if features != RAW_TEXT and features.embedder is not None:
+        features.embedder.fit()  # the saved model carries its encoder; the search fits never need it
     return assemble(features, classifier), report
 
 

