@@ -215,9 +215,10 @@ def main() -> None:
         scratch = Path(folder)
         source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
         bench_profile(args.model, source)
-        bench_throughput(args.model, source, args.scoring_baseline, scratch, {"now --jobs 2": ["--jobs", "2"]})
+        jobs = {"now --jobs 2": ["--jobs", "2"]}
+        bench_throughput(args.model, source, args.scoring_baseline, scratch, jobs)
         bench_throughput(LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
-                         args.scoring_baseline, scratch, {"now --jobs 2": ["--jobs", "2"]})
+                         args.scoring_baseline, scratch, jobs)
         if args.sizes:
             bench_scale(LIGHT_MODEL, [int(n) for n in args.sizes.split(",")], scratch)
 

@@ -1,5 +1,5 @@
 """Saving and loading fitted models and featurizers as skops files: no arbitrary code runs on load, and the
-same object always gives the same bytes.
+same object always gives the same bytes. Commands that start often load models through a cache.
 
 Which types a file may hold is the caller's to say (the model registry knows its own classes), so this
 module depends on no model code.
@@ -7,17 +7,17 @@ module depends on no model code.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import re
 import zipfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import numpy as np
-import skops.io as sio
 from scipy import sparse
-from skops.io.exceptions import UntrustedTypesFoundException
 
 from pipeline.files import InputError, atomic_path
 
@@ -57,6 +57,8 @@ def _reproducible(archive: bytes) -> bytes:
 
 
 def save(obj, path: str | Path) -> None:
+    import skops.io as sio  # seconds to import: not for the commands that only read the cache
+
     with atomic_path(path) as tmp:
         tmp.write_bytes(_reproducible(sio.dumps(obj)))
 
@@ -93,17 +95,70 @@ def load(path: str | Path, trusted: Collection[str] = (), moved: Mapping[str, st
 
     `moved` maps a class's old import path to its new one, so files saved before a refactor still load.
     """
-    path = Path(path)
-    if not path.is_file():
+    return _load_bytes(_read(path), path, trusted, moved)
+
+
+def _read(path: Path) -> bytes:
+    if not Path(path).is_file():
         raise InputError(f"{path}: model file not found (run `dvc repro` to train one)")
+    return Path(path).read_bytes()
+
+
+def _load_bytes(data: bytes, path: Path, trusted: Collection[str], moved: Mapping[str, str] | None):
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
-        data = _renamed(path.read_bytes(), moved) if moved else path.read_bytes()
+        data = _renamed(data, moved) if moved else data
         return sio.loads(data, trusted=list(trusted))  # refuses types outside both lists
     except UntrustedTypesFoundException:
         refused = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted))
         raise InputError(f"{path}: refusing to load untrusted types: {', '.join(refused)}") from None
     except Exception as err:  # skops and zipfile raise several types for a file that is not a skops archive
         raise InputError(f"{path}: not a readable skops model file ({err})") from None
+
+
+# Where loaded models are cached (load_cached): STANCE_CACHE_DIR, or the user's cache folder; an empty
+# STANCE_CACHE_DIR turns the cache off.
+CACHE_ENV = "STANCE_CACHE_DIR"
+CACHED_FILES = 4  # model files kept, the most recently used
+
+
+def cache_dir() -> Path | None:
+    if CACHE_ENV in os.environ:
+        return Path(os.environ[CACHE_ENV]) if os.environ[CACHE_ENV] else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stance-pipeline"
+
+
+def load_cached(path: str | Path, trusted: Collection[str] = (), moved: Mapping[str, str] | None = None):
+    """`load`, through a cache of loaded files for the commands that start often (`stance score`).
+
+    Importing skops and checking and building the object node by node take seconds (a TF-IDF vocabulary
+    is a hundred thousand nodes). The cache keeps the checked object as a pickle (joblib.Memory) under the
+    SHA-256 of the file's bytes, in the user's own cache folder, as Python keeps bytecode in __pycache__:
+    a changed file has another digest and is checked by skops again. A cache that cannot be written is
+    left out."""
+    path = Path(path)
+    folder = cache_dir()
+    data = _read(path)
+    if folder is None:
+        return _load_bytes(data, path, trusted, moved)
+    from joblib import Memory
+
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        memory = Memory(folder, verbose=0)
+        loaded = memory.cache(_checked, ignore=["data", "path"])(digest, sorted(trusted), dict(moved or {}),
+                                                                  data, path)
+        memory.reduce_size(items_limit=CACHED_FILES)
+    except OSError:
+        return _load_bytes(data, path, trusted, moved)
+    return loaded
+
+
+def _checked(digest: str, trusted: list[str], moved: dict[str, str], data: bytes, path: Path):
+    """What the cache keeps for the file whose bytes have this digest."""
+    return _load_bytes(data, path, trusted, moved)
 
 
 def save_features(folder: str | Path, tfidf, matrix, embeddings: np.ndarray) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import csv
+import os
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +36,10 @@ def committed_params() -> Path:
 
 
 PARAMS = committed_params()
+
+# The tests load many model files: they, and the commands they start, cache them in a folder of their own.
+os.environ[model_io.CACHE_ENV] = tempfile.mkdtemp(prefix="stance-tests-cache-")
+atexit.register(shutil.rmtree, os.environ[model_io.CACHE_ENV], ignore_errors=True)
 
 
 def write_rows(path: Path, rows: list[dict], columns=COLUMNS) -> Path:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -33,7 +33,9 @@ from pipeline.models.finetuned_minilm import FineTunedMiniLM
 from pipeline.models.minilm import SentenceEmbedder
 from pipeline.models.nbsvm import MAX_ITER, NBSVMClassifier
 from pipeline.models.tfidf import build_tfidf
-from pipeline.params import FeaturizeParams
+
+if TYPE_CHECKING:  # pydantic takes a while to import; scoring needs no params
+    from pipeline.params import FeaturizeParams
 
 # The feature step of a family whose head reads raw text.
 RAW_TEXT = "passthrough"
@@ -171,7 +173,7 @@ def build_model(featurize: FeaturizeParams, family_name: str, hyperparams: Mappi
 def load_model(path: str | Path) -> Pipeline:
     """A saved stance model; types no family uses are refused, and a file holding anything but a stance
     model is an error that says so."""
-    model = model_io.load(path, TRUSTED_TYPES, MOVED_TYPES)
+    model = model_io.load_cached(path, TRUSTED_TYPES, MOVED_TYPES)
     if not (isinstance(model, Pipeline) and [name for name, _ in model.steps] == ["features", "classifier"]
             and hasattr(model, "classes_")):
         raise InputError(f"{path}: not a stance model (expected a fitted features -> classifier Pipeline, "

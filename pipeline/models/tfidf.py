@@ -3,10 +3,13 @@ names. No stop-word list: "not", "no" and "never" carry stance."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from pipeline.params import TfidfParams
+if TYPE_CHECKING:  # pydantic takes a while to import; scoring needs no params
+    from pipeline.params import TfidfParams
 
 
 def build_tfidf(params: TfidfParams) -> FeatureUnion:

@@ -149,6 +149,35 @@ def test_not_a_model_file(tmp_path):
         load_model(tmp_path / "m.skops")
 
 
+def test_a_model_loads_from_the_cache_until_its_file_changes(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(model_io.CACHE_ENV, str(cache))
+    first, second = fit("tfidf-logreg"), fit("nbsvm")
+    model_io.save(first, tmp_path / "m.skops")
+    load_model(tmp_path / "m.skops")
+    with monkeypatch.context() as patched:
+        def no_skops(*args):
+            raise AssertionError("loaded with skops again")
+
+        patched.setattr(model_io, "_load_bytes", no_skops)
+        cached = load_model(tmp_path / "m.skops")
+    np.testing.assert_allclose(cached.predict_proba(TEXTS), first.predict_proba(TEXTS))
+    model_io.save(second, tmp_path / "m.skops")  # the same path, other bytes
+    reloaded = load_model(tmp_path / "m.skops")
+    np.testing.assert_allclose(reloaded.predict_proba(TEXTS), second.predict_proba(TEXTS))
+    assert len(list(cache.rglob("output.pkl"))) == 2
+
+
+@pytest.mark.parametrize("where", ["", "a-file/cache"])  # no cache; a cache that cannot be made
+def test_a_model_loads_without_a_cache(tmp_path, monkeypatch, where):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv(model_io.CACHE_ENV, str(tmp_path / where) if where else "")
+    model = fit("tfidf-logreg")
+    model_io.save(model, tmp_path / "m.skops")
+    loaded = load_model(tmp_path / "m.skops")
+    np.testing.assert_allclose(loaded.predict_proba(TEXTS), model.predict_proba(TEXTS))
+
+
 @pytest.mark.parametrize("obj", [{"C": 1.0}, NBSVMClassifier()])
 def test_a_skops_file_holding_something_else_is_not_a_stance_model(tmp_path, obj):
     model_io.save(obj, tmp_path / "m.skops")

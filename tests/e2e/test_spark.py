@@ -41,8 +41,8 @@ def test_spark_scores_a_dataset_as_stance_score_does(tmp_path, model_file):
     assert list(scored.columns) == ["sentence_id", "text", "label", "p_support", "p_reject", "p_neutral"]
     assert list(scored["sentence_id"]) == list(expected["sentence_id"])
     assert list(scored["label"]) == list(expected["label"])
-    for column in ("p_support", "p_reject", "p_neutral"):
-        assert (scored[column] - expected[column]).abs().max() < 1e-9, column
+    for column in ("p_support", "p_reject", "p_neutral"):  # float32 encoder sums move with the batch (1e-8)
+        assert (scored[column] - expected[column]).abs().max() < 1e-6, column
 
     again = stance("score-spark", str(source), output, "--model", uri)
     assert again.returncode == 1 and "already exists" in again.stderr and "Traceback" not in again.stderr
