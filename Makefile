@@ -72,9 +72,10 @@ tracking-server: setup  ## a shared MLflow tracking server on http://127.0.0.1:5
 	mlflow server --backend-store-uri sqlite:///tracking-server/mlflow.db \
 		--artifacts-destination tracking-server/artifacts --host 127.0.0.1 --port 5002
 
-bench: setup  ## cold start, where the time goes, throughput and memory old vs new, memory at 5M sentences, REST load
+bench: setup  ## cold start, where the time goes, throughput and memory old vs new, memory at 5M sentences, REST load, installs
 	python bench/scoring.py
 	python bench/serving.py
+	python bench/install.py
 
 bench-transfer: setup  ## leave one writer / style out, and real news: chooses the default -> bench/transfer_results.md
 	python bench/transfer.py

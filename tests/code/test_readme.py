@@ -35,6 +35,8 @@ RUN_ELSEWHERE = {  # command prefix: where it runs
     "curl": "tests/e2e/test_pipeline.py posts both request forms to the real model server",
     "dvc repro": "tests/e2e/test_labelling_loop.py (sample, label, import, retrain) and test_pipeline.py",
     "make test-labelstudio": "opt-in: installs and starts the real Label Studio (tests/labelstudio/)",
+    "pip install -c constraints.txt .": "tests/e2e/test_light_install.py installs it in a new environment",
+    "pip install -c constraints.txt '.[embeddings]'": "make setup installs it (with the other extras)",
 }
 NEEDS_THE_REGISTRY = "models:/"  # after make repro + stance promote: tests/e2e/test_pipeline.py, test_spark
 
