@@ -102,7 +102,8 @@ def runtime(graph: bytes, tokenizer_json: str):
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only
     # as many threads as OMP_NUM_THREADS says, where it is set (`stance score --jobs` shares the cores out)
-    options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", 0))
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    options.intra_op_num_threads = int(threads) if threads.isdigit() else 0  # 0: ONNX Runtime's choice
     session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
     return session, Tokenizer.from_str(tokenizer_json)
 
