@@ -37,9 +37,14 @@ FULL = "test,embeddings,spark"
 
 
 def source_at(rev: str | None, folder: Path) -> Path:
-    """The project's files at `rev` (this checkout's for None), where pip can build them."""
+    """The project's files at `rev` (this checkout's for None) in `folder`, where pip's build writes what
+    it writes, not into the checkout."""
     if rev is None:
-        return ROOT
+        folder.mkdir()
+        for name in ("pyproject.toml", "README.md", "constraints.txt"):
+            shutil.copy(ROOT / name, folder)
+        shutil.copytree(ROOT / "pipeline", folder / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+        return folder
     folder.mkdir()
     archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
