@@ -127,7 +127,12 @@ CACHED_FILES = 4  # model files kept, the most recently used
 def cache_dir() -> Path | None:
     if CACHE_ENV in os.environ:
         return Path(os.environ[CACHE_ENV]) if os.environ[CACHE_ENV] else None
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stance-pipeline"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "stance-pipeline"
+    try:
+        return Path.home() / ".cache" / "stance-pipeline"
+    except RuntimeError:  # no home folder (some service accounts): no cache
+        return None
 
 
 def load_cached(path: str | Path, trusted: Collection[str] = (), moved: Mapping[str, str] | None = None):

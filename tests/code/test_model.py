@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -176,6 +177,17 @@ def test_a_model_loads_without_a_cache(tmp_path, monkeypatch, where):
     model_io.save(model, tmp_path / "m.skops")
     loaded = load_model(tmp_path / "m.skops")
     np.testing.assert_allclose(loaded.predict_proba(TEXTS), model.predict_proba(TEXTS))
+
+
+def test_without_a_home_folder_there_is_no_cache(monkeypatch):
+    monkeypatch.delenv(model_io.CACHE_ENV)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home(cls):
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    assert model_io.cache_dir() is None
 
 
 @pytest.mark.parametrize("obj", [{"C": 1.0}, NBSVMClassifier()])
