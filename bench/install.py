@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.scoring import DEFAULT_MODEL  # noqa: E402
 from pipeline.stage import argument_parser  # noqa: E402
+from tests.e2e.conftest import package_source  # noqa: E402
 
 BEFORE = "e69d4bb"  # the last commit before the encoder ran in ONNX Runtime
 ARTICLE = ROOT / "examples/ankara_damascus_talks.txt"
@@ -40,11 +41,7 @@ def source_at(rev: str | None, folder: Path) -> Path:
     """The project's files at `rev` (this checkout's for None) in `folder`, where pip's build writes what
     it writes, not into the checkout."""
     if rev is None:
-        folder.mkdir()
-        for name in ("pyproject.toml", "README.md", "constraints.txt"):
-            shutil.copy(ROOT / name, folder)
-        shutil.copytree(ROOT / "pipeline", folder / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
-        return folder
+        return package_source(folder)
     folder.mkdir()
     archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)

@@ -39,6 +39,16 @@ def sh(project: Path, *args: str) -> str:
     return result.stdout + result.stderr
 
 
+def package_source(folder: Path) -> Path:
+    """What pip needs to build the package, copied into `folder`, so a build writes nothing into the
+    checkout."""
+    folder.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md", "constraints.txt"):
+        shutil.copy(ROOT / name, folder)
+    shutil.copytree(ROOT / "pipeline", folder / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
 def copy_project(project: Path, params: dict | None = None) -> Path:
     """The project's pipeline on the first articles of our corpus, committed to a new git repository.
     `params` (dotted names) changes params.yaml first."""

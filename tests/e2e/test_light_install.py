@@ -4,7 +4,6 @@ torch."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from io import StringIO
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT
+from tests.e2e.conftest import package_source
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +28,7 @@ def scored(stance: Path, model_file: Path) -> pd.DataFrame:
 
 
 def test_the_light_install_scores_the_default_model_without_torch(tmp_path, model_file):
-    source = tmp_path / "source"  # a copy, so the build writes nothing into the checkout
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md", "constraints.txt"):
-        shutil.copy(ROOT / name, source)
-    shutil.copytree(ROOT / "pipeline", source / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    source = package_source(tmp_path / "source")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
