@@ -125,8 +125,7 @@ def fit_families(train_frame: pd.DataFrame, families: list[str], changes: dict):
     for embeddings in sorted({body.embeddings for body in bodies if not body.reads_raw_text}):
         params = override(base, {"featurize.embeddings.enabled": embeddings}).featurize
         started = time.perf_counter()
-        tfidf, matrix, vectors = featurize(frame["text"].tolist(), params)
-        blocks[embeddings] = (TrainingData(frame, tfidf, matrix.tocsr(), vectors),
+        blocks[embeddings] = (TrainingData(frame, *featurize(frame["text"].tolist(), params)),
                               time.perf_counter() - started)
     for family_name in families:
         spec = family(family_name)

@@ -74,9 +74,11 @@ class Benchmark:
         real = realnews.load(path) if path else None
         self.real = None if real is None else real[real["confident"]].reset_index(drop=True)
         texts = self.corpus["text"].tolist() + ([] if self.real is None else self.real["text"].tolist())
-        embeddings = SentenceEmbedder().transform(texts) if need_embeddings else np.zeros((len(texts), 0))
-        self.embeddings = embeddings[:len(self.corpus)], embeddings[len(self.corpus):]
         self.params = load_params(ROOT / "params.yaml")
+        precision = self.params.featurize.embeddings.precision
+        self.embedder = SentenceEmbedder(precision=precision).fit() if need_embeddings else None
+        embeddings = self.embedder.transform(texts) if need_embeddings else np.zeros((len(texts), 0))
+        self.embeddings = embeddings[:len(self.corpus)], embeddings[len(self.corpus):]
 
     def groups(self) -> dict[str, pd.Series]:
         article_number = self.corpus["doc_id"].str.extract(r"(\d+)$", expand=False).astype(int)
@@ -95,7 +97,7 @@ class Benchmark:
         frame = pd.concat([self.corpus.iloc[train_rows], test], ignore_index=True)
         embeddings = np.vstack([self.embeddings[0][train_rows], test_embeddings])
         tfidf = build_tfidf(self.params.featurize.tfidf).fit(frame["text"][:len(train_rows)])
-        data = TrainingData(frame, tfidf, tfidf.transform(frame["text"]), embeddings)
+        data = TrainingData(frame, tfidf, tfidf.transform(frame["text"]), embeddings, self.embedder)
         fit_rows, test_rows = np.arange(len(train_rows)), np.arange(len(train_rows), len(frame))
         features, classifier = fit_candidate(data, fit_rows, {"target_aware": False, **hyperparams}, params)
         return classifier.classes_, classifier.predict_proba(classifier_input(features, data, test_rows))

@@ -3,7 +3,9 @@
     python -m pipeline.featurize data/prepared data/features
 
 Both are kept apart from `train`, so changing a classifier parameter or the search never recomputes
-them. The embeddings need no fitting; they are stored as an empty (n x 0) array when disabled.
+them. The embeddings learn nothing from the data; they are stored as an empty (n x 0) array when disabled.
+The embedder that computed them is saved too, and is the one the trained model carries, so training and
+scoring embeddings come from the same encoder.
 """
 
 from __future__ import annotations
@@ -23,14 +25,13 @@ log = logging.getLogger(__name__)
 
 
 def featurize(texts, params: FeaturizeParams):
-    """(fitted TF-IDF body, TF-IDF matrix, embeddings) for the training texts."""
+    """(fitted TF-IDF body, TF-IDF matrix, embeddings, fitted embedder or None) for the training texts."""
     tfidf = build_tfidf(params.tfidf)
     matrix = tfidf.fit_transform(texts)
-    if params.embeddings.enabled:
-        embeddings = SentenceEmbedder().transform(list(texts))
-    else:
-        embeddings = np.zeros((len(texts), 0), dtype=np.float32)
-    return tfidf, matrix, embeddings
+    if not params.embeddings.enabled:
+        return tfidf, matrix, np.zeros((len(texts), 0), dtype=np.float32), None
+    embedder = SentenceEmbedder(precision=params.embeddings.precision).fit()
+    return tfidf, matrix, embedder.transform(list(texts)), embedder
 
 
 def main() -> None:
@@ -40,10 +41,10 @@ def main() -> None:
     args = parser.parse_args()
 
     texts = read_split(args.prepared, "train")["text"].tolist()
-    tfidf, matrix, embeddings = featurize(texts, load_params().featurize)
+    tfidf, matrix, embeddings, embedder = featurize(texts, load_params().featurize)
     log.info("%d TF-IDF features, %d embedding dimensions, %d training sentences",
              matrix.shape[1], embeddings.shape[1], matrix.shape[0])
-    model_io.save_features(args.out, tfidf, matrix, embeddings)
+    model_io.save_features(args.out, tfidf, matrix, embeddings, embedder)
 
 
 if __name__ == "__main__":

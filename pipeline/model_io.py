@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import re
 import zipfile
 from collections.abc import Collection, Mapping
@@ -23,6 +24,7 @@ from pipeline.files import InputError, atomic_path
 
 # What the `featurize` and `train` stages write into their output folders.
 TFIDF_FILE, TFIDF_MATRIX_FILE, EMBEDDINGS_FILE = "tfidf.skops", "train_tfidf.npz", "train_embeddings.npy"
+EMBEDDER_FILE = "embedder.skops"
 MODEL_FILE, SEARCH_REPORT_FILE = "stance_model.skops", "search.json"
 
 # skops names array files by object id and bytes files by a random UUID
@@ -153,35 +155,41 @@ def load_cached(path: str | Path, trusted: Collection[str] = (), moved: Mapping[
     digest = hashlib.sha256(data).hexdigest()
     try:
         memory = Memory(folder, verbose=0)
-        loaded = memory.cache(_checked, ignore=["data", "path"])(digest, sorted(trusted), dict(moved or {}),
+        pickled = memory.cache(_checked, ignore=["data", "path"])(digest, sorted(trusted), dict(moved or {}),
                                                                   data, path)
         memory.reduce_size(items_limit=CACHED_FILES)
     except OSError:
         return _load_bytes(data, path, trusted, moved)
-    return loaded
+    return pickle.loads(pickled)
 
 
-def _checked(digest: str, trusted: list[str], moved: dict[str, str], data: bytes, path: Path):
-    """What the cache keeps for the file whose bytes have this digest."""
-    return _load_bytes(data, path, trusted, moved)
+def _checked(digest: str, trusted: list[str], moved: dict[str, str], data: bytes, path: Path) -> bytes:
+    """What the cache keeps for the file whose bytes have this digest: the object pickled into one bytes
+    value, since joblib reads its own pickles with Python's pure-Python unpickler (a TF-IDF vocabulary
+    loads several times faster through pickle's C one)."""
+    return pickle.dumps(_load_bytes(data, path, trusted, moved), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def save_features(folder: str | Path, tfidf, matrix, embeddings: np.ndarray) -> None:
-    """The fitted TF-IDF body and the training split's feature blocks (embeddings are n x 0 when disabled)."""
+def save_features(folder: str | Path, tfidf, matrix, embeddings: np.ndarray, embedder=None) -> None:
+    """The fitted TF-IDF body, the training split's feature blocks (embeddings are n x 0 when disabled) and
+    the embedder that computed the embeddings, if any."""
     folder = Path(folder)
     save(tfidf, folder / TFIDF_FILE)
+    if embedder is not None:
+        save(embedder, folder / EMBEDDER_FILE)
     with atomic_path(folder / TFIDF_MATRIX_FILE) as tmp, open(tmp, "wb") as handle:
         sparse.save_npz(handle, matrix.tocsr())  # a handle, so numpy does not append ".npz" to the name
     with atomic_path(folder / EMBEDDINGS_FILE) as tmp, open(tmp, "wb") as handle:
         np.save(handle, embeddings)
 
 
-def load_features(folder: str | Path):
-    """(TF-IDF body, TF-IDF matrix, embeddings) as `save_features` wrote them; the body holds only
-    scikit-learn types, so nothing beyond skops' default allowlist is trusted."""
+def load_features(folder: str | Path, trusted: Collection[str] = ()):
+    """(TF-IDF body, TF-IDF matrix, embeddings, embedder or None) as `save_features` wrote them; the TF-IDF
+    body holds only scikit-learn types, the embedder its own class, which `trusted` names."""
     folder = Path(folder)
     for name in (TFIDF_MATRIX_FILE, EMBEDDINGS_FILE):
         if not (folder / name).is_file():
             raise InputError(f"{folder / name}: not found; re-run the featurize stage")
     matrix = sparse.load_npz(folder / TFIDF_MATRIX_FILE).tocsr()
-    return load(folder / TFIDF_FILE), matrix, np.load(folder / EMBEDDINGS_FILE)
+    embedder = load(folder / EMBEDDER_FILE, trusted) if (folder / EMBEDDER_FILE).is_file() else None
+    return load(folder / TFIDF_FILE), matrix, np.load(folder / EMBEDDINGS_FILE), embedder

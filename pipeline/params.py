@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline import SELECTION_METRICS
+from pipeline import EMBEDDING_PRECISIONS, SELECTION_METRICS
 from pipeline.files import InputError, read_utf8
 
 PARAMS_FILE = "params.yaml"
@@ -51,6 +51,7 @@ class TfidfParams(Section):
 
 class EmbeddingsParams(Section):
     enabled: bool
+    precision: Literal[EMBEDDING_PRECISIONS]
 
 
 class FeaturizeParams(Section):

@@ -28,6 +28,7 @@ from pipeline.metrics import selection_score
 from pipeline.models.families import (
     HYPERPARAMETERS,
     RAW_TEXT,
+    TRUSTED_TYPES,
     assemble,
     build_classifier,
     build_features,
@@ -49,6 +50,7 @@ class TrainingData:
     tfidf: Any  # the fitted TF-IDF body
     tfidf_matrix: sparse.csr_matrix
     embeddings: np.ndarray
+    embedder: Any = None  # the fitted SentenceEmbedder that computed `embeddings`; None when disabled
 
     def rows(self, index) -> tuple[pd.DataFrame, sparse.csr_matrix, np.ndarray]:
         return self.frame.iloc[index], self.tfidf_matrix[index], self.embeddings[index]
@@ -82,7 +84,7 @@ def classifier_input(features, data: TrainingData, index):
 def fit_candidate(data: TrainingData, index, hyperparams: dict[str, Any], params: TrainParams):
     """Fit one candidate on the given training rows; returns the fitted (features, classifier)."""
     frame = data.frame.iloc[index]
-    features = build_features(params.family, hyperparams, data.tfidf, prefit=True)
+    features = build_features(params.family, hyperparams, data.tfidf, data.embedder, prefit=True)
     if features != RAW_TEXT:
         features.fit(frame[[TEXT_COLUMN, TARGET_COLUMN]])
     classifier = build_classifier(params.family, hyperparams, params.random_state)
@@ -132,15 +134,13 @@ def search(data: TrainingData, params: TrainParams) -> dict[str, Any]:
 
 def train(data: TrainingData, params: TrainParams):
     """(model fitted on the whole training split with the best candidate, search report)."""
-    if family(params.family).body.embeddings and data.embeddings.shape[1] == 0:
+    if family(params.family).body.embeddings and data.embedder is None:
         raise InputError(
             f"params.yaml: train.family {params.family} needs sentence embeddings: set "
             "featurize.embeddings.enabled: true (e.g. dvc exp run -S featurize.embeddings.enabled=true)"
         )
     report = search(data, params)
     features, classifier = fit_candidate(data, np.arange(len(data.frame)), report["chosen"], params)
-    if features != RAW_TEXT and features.embedder is not None:
-        features.embedder.fit()  # the saved model carries its encoder; the search fits never need it
     return assemble(features, classifier), report
 
 
@@ -153,7 +153,7 @@ def main() -> None:
     params = load_params(families=HYPERPARAMETERS).train
 
     frame = read_split(args.prepared, "train").reset_index(drop=True)
-    data = TrainingData(frame, *model_io.load_features(args.features))
+    data = TrainingData(frame, *model_io.load_features(args.features, TRUSTED_TYPES))
     for name, rows in (("TF-IDF matrix", data.tfidf_matrix.shape[0]), ("embeddings", len(data.embeddings))):
         if rows != len(frame):
             raise InputError(f"the {name} in {args.features} has {rows} rows but the train split has "

@@ -72,8 +72,7 @@ def fit_default(frame):
     """The default model (params.yaml) through the pipeline's own featurize -> search -> refit code."""
     frame = frame.reset_index(drop=True)
     params = load_params(PARAMS)
-    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params.featurize)
-    return train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), params.train)
+    return train(TrainingData(frame, *featurize(frame["text"].tolist(), params.featurize)), params.train)
 
 
 @pytest.fixture(scope="session")

@@ -135,16 +135,16 @@ def family(name: str) -> Family:
     return FAMILIES[name]
 
 
-def build_features(family_name: str, hyperparams: Mapping[str, Any], tfidf,
+def build_features(family_name: str, hyperparams: Mapping[str, Any], tfidf, embedder,
                    prefit: bool) -> StanceFeatures | str:
     """The feature step of a family for one search candidate (RAW_TEXT when the head reads text).
-    `tfidf` is the TF-IDF body, already fitted by the `featurize` stage when `prefit`."""
+    `tfidf` and `embedder` are the bodies, already fitted by the `featurize` stage when `prefit`."""
     body = family(family_name).body
     if body.reads_raw_text:
         return RAW_TEXT
     return StanceFeatures(
         tfidf=tfidf if body.tfidf else None,
-        embedder=SentenceEmbedder() if body.embeddings else None,
+        embedder=embedder if body.embeddings else None,
         embedding_weight=float(hyperparams.get("embedding_weight", 1.0)),
         target_aware=bool(hyperparams.get("target_aware", False)),
         prefit=prefit,
@@ -166,7 +166,8 @@ def assemble(features: StanceFeatures | str, classifier) -> Pipeline:
 def build_model(featurize: FeaturizeParams, family_name: str, hyperparams: Mapping[str, Any],
                 random_state: int) -> Pipeline:
     """An unfitted model for in-process use (tests, benchmarks); `.fit(X, y)` fits every step."""
-    features = build_features(family_name, hyperparams, build_tfidf(featurize.tfidf), prefit=False)
+    embedder = SentenceEmbedder(precision=featurize.embeddings.precision)
+    features = build_features(family_name, hyperparams, build_tfidf(featurize.tfidf), embedder, prefit=False)
     return assemble(features, build_classifier(family_name, hyperparams, random_state))
 
 

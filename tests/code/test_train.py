@@ -29,8 +29,7 @@ def training_frame(n_articles: int = 12) -> pd.DataFrame:
 def training_data(frame) -> TrainingData:
     """TF-IDF blocks only (no MiniLM), as featurize writes them with embeddings disabled."""
     params = override(load_params(PARAMS), {"featurize.embeddings.enabled": False})
-    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params.featurize)
-    return TrainingData(frame, tfidf, matrix.tocsr(), embeddings)
+    return TrainingData(frame, *featurize(frame["text"].tolist(), params.featurize))
 
 
 def test_no_article_is_in_two_folds_and_every_row_is_validated_once():
@@ -98,11 +97,11 @@ def test_embeddings_come_from_featurize_and_the_saved_model_embeds_raw_text():
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
     frame = training_frame(6)
     params = override(load_params(PARAMS), {"featurize.embeddings.enabled": True})
-    tfidf, matrix, embeddings = featurize(frame["text"].tolist(), params.featurize)
-    assert embeddings.shape == (len(frame), 384)
+    data = TrainingData(frame, *featurize(frame["text"].tolist(), params.featurize))
+    assert data.embeddings.shape == (len(frame), 384)
     search = search_params(family="tfidf-embeddings-logreg", **{
         "search.grids": {"tfidf-embeddings-logreg": {"C": [1.0], "embedding_weight": [0.5, 2.0]}}})
-    model, report = train(TrainingData(frame, tfidf, matrix.tocsr(), embeddings), search)
+    model, report = train(data, search)
     assert [c["params"]["embedding_weight"] for c in report["candidates"]] == [0.5, 2.0]
     assert model.predict_proba(["Officials welcomed the deal warmly."]).shape == (1, 3)
 
