@@ -2,8 +2,11 @@
 throughput and peak memory on a table of sentences (made by resampling our corpus), and flat memory at
 1 and 5 million sentences.
 
-    python bench/scoring.py [--model PATH] [--baseline REV ...] [--scoring-baseline REV ...]
-                            [--sizes N,N,...] [--repeats N]
+    python bench/scoring.py [--model PATH] [--int8-model PATH] [--baseline REV ...]
+                            [--scoring-baseline REV ...] [--sizes N,N,...] [--repeats N]
+
+--int8-model is a model trained with featurize.embeddings.precision=int8 (for instance models/ after
+`dvc exp run -S featurize.embeddings.precision=int8`, copied aside), measured now beside the default.
 
 The public stance benchmarks are in bench/public.py.
 """
@@ -107,20 +110,21 @@ def bench_profile(model_path: Path, source: Path) -> None:
 
 
 def bench_throughput(model_path: Path, source: Path, baselines: list[str], scratch: Path,
-                     options: dict[str, list[str]]) -> None:
-    """The same table and model file through `stance score` at each of `baselines` and now, plain and with
-    each of `options`; the predictions are compared with the first baseline's."""
+                     options: dict[str, tuple[Path, list[str]]]) -> None:
+    """The same table and model file through `stance score` at each of `baselines` and now, then now with
+    each of `options` (a model file and arguments); the predictions are compared with the first
+    baseline's."""
     rows = sum(1 for _ in source.open(encoding="utf-8")) - 1
     print(f"## Throughput and peak memory: {rows:,} sentences, {model_path.name}, `stance score` from the "
           f"shell ({os.cpu_count()} cores; the same model file at each revision)")
-    variants = {**{f"at {rev}": (rev, []) for rev in baselines}, "now": (None, []),
-                **{name: (None, arguments) for name, arguments in options.items()}}
+    variants = {**{f"at {rev}": (rev, model_path, []) for rev in baselines}, "now": (None, model_path, []),
+                **{name: (None, *option) for name, option in options.items()}}
     print(f"{'':36} {'wall s':>8} {'sent/s':>8} {'x first':>9} {'peak MiB':>9} {'labels as first':>17}")
     reference = first = None
-    for number, (name, (rev, options)) in enumerate(variants.items()):
+    for number, (name, (rev, model, arguments)) in enumerate(variants.items()):
         code = cli_code(rev, scratch / f"code-{model_path.stem}-{number}") if rev else ROOT
         output = scratch / f"scored-{number}.csv"
-        seconds, peak = run_measured(stance_score(source, output, model_path, *options), code)
+        seconds, peak = run_measured(stance_score(source, output, model, *arguments), code)
         scored = pd.read_csv(output)
         reference = scored if reference is None else reference
         first = first or seconds
@@ -174,7 +178,7 @@ def wall_seconds(code: Path, arguments: list[str], repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_cold_start(model_path: Path, baselines: list[str], repeats: int) -> None:
+def bench_cold_start(model_path: Path, int8_model: Path | None, baselines: list[str], repeats: int) -> None:
     print(f"## Cold start of `stance` (median of {repeats}, wall seconds; each revision in the same run)")
     article = ROOT / "examples/ankara_damascus_talks.txt"
     light = ROOT / "tests/fixtures/legacy-tfidf-logreg.skops"
@@ -182,6 +186,8 @@ def bench_cold_start(model_path: Path, baselines: list[str], repeats: int) -> No
              ("one article, tfidf-logreg", ["score", str(article), "--model", str(light)])]
     if model_path.is_file():
         cases.append(("one article, the trained model", ["score", str(article), "--model", str(model_path)]))
+    if int8_model:
+        cases.append(("one article, the int8 model", ["score", str(article), "--model", str(int8_model)]))
     with tempfile.TemporaryDirectory() as scratch:
         codes = {**{rev: cli_code(rev, Path(scratch) / rev) for rev in baselines}, "now": ROOT}
         print(f"{'':34}" + "".join(f" {name:>8}" for name in codes))
@@ -198,6 +204,7 @@ SCORING_BASELINES = ["685fc40", "e69d4bb"]
 def main() -> None:
     parser = argument_parser(__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / DEFAULT_MODEL)
+    parser.add_argument("--int8-model", type=Path, help="a model trained with int8 embeddings, measured too")
     parser.add_argument("--baseline", nargs="*", default=COLD_START_BASELINES,
                         help="the revisions to compare cold start with")
     parser.add_argument("--scoring-baseline", nargs="*", default=SCORING_BASELINES,
@@ -207,7 +214,7 @@ def main() -> None:
                         help="table sizes for the memory-at-scale table (comma-separated; empty: skip)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    bench_cold_start(args.model, args.baseline, args.repeats)
+    bench_cold_start(args.model, args.int8_model, args.baseline, args.repeats)
     if not args.model.is_file():
         print(f"skipped scoring: {args.model} not found (run `make repro` first)")
         return
@@ -215,10 +222,14 @@ def main() -> None:
         scratch = Path(folder)
         source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
         bench_profile(args.model, source)
-        jobs = {"now --jobs 2": ["--jobs", "2"]}
-        bench_throughput(args.model, source, args.scoring_baseline, scratch, jobs)
+        jobs = ["--jobs", "2"]
+        options = {"now --jobs 2": (args.model, jobs)}
+        if args.int8_model:
+            options |= {"now, int8 model": (args.int8_model, []),
+                        "now, int8 model --jobs 2": (args.int8_model, jobs)}
+        bench_throughput(args.model, source, args.scoring_baseline, scratch, options)
         bench_throughput(LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
-                         args.scoring_baseline, scratch, jobs)
+                         args.scoring_baseline, scratch, {"now --jobs 2": (LIGHT_MODEL, jobs)})
         if args.sizes:
             bench_scale(LIGHT_MODEL, [int(n) for n in args.sizes.split(",")], scratch)
 

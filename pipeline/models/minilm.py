@@ -5,9 +5,9 @@ Fitting a SentenceEmbedder exports the encoder once to ONNX (torch, the extra), 
 that graph and its tokenizer. It encodes with ONNX Runtime, so a saved model scores wherever the light
 install is (no torch) and starts in a fraction of a second. In float32 it gives sentence-transformers'
 embeddings (within 3e-7; tests/code/test_model.py checks 1e-6), twice as fast as torch on a CPU. In int8
-(ONNX Runtime's dynamic quantization of the weights, per channel) it encodes 1.9x faster again, from a graph
-a quarter the size, with embeddings at cosine 0.99 to float32's on average; the pipeline's default, since
-models trained on them transfer as well (bench/transfer_results.md).
+(ONNX Runtime's dynamic quantization of the weights, per channel) it encodes about 2x faster again, from a
+graph a quarter the size, with embeddings at cosine 0.99 to float32's on average, and a measured cost in
+accuracy (params.yaml), so float32 is the pipeline's default.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import logging
 import os
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -124,23 +125,35 @@ def _float32_export() -> tuple[bytes, str]:
 
 @functools.lru_cache(maxsize=2)
 def runtime(graph: bytes, tokenizer_json: str):
-    """(ONNX Runtime session, tokenizer) for an exported encoder, built once per process."""
+    """(ONNX Runtime session, tokenizer) for an exported encoder, built once per process. Each run is
+    single-threaded: the embedder spreads runs over threads, which on small inputs beats splitting each
+    run's matrix products."""
     import onnxruntime
     from tokenizers import Tokenizer
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only
-    # as many threads as OMP_NUM_THREADS says, where it is set (`stance score --jobs` shares the cores out)
-    threads = os.environ.get("OMP_NUM_THREADS", "")
-    options.intra_op_num_threads = int(threads) if threads.isdigit() else 0  # 0: ONNX Runtime's choice
+    options.intra_op_num_threads = 1
     session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
     return session, Tokenizer.from_str(tokenizer_json)
+
+
+def encoder_threads() -> int:
+    """OMP_NUM_THREADS where it is set (`stance score --jobs` shares the cores out), else every core this
+    process may use (joblib reads CPU affinity and container quotas)."""
+    from joblib import cpu_count
+
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    return int(threads) if threads.isdigit() and int(threads) > 0 else cpu_count()
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
     """Texts -> L2-normalised all-MiniLM-L6-v2 embeddings (384 dimensions).
 
     `precision` is "float32" (sentence-transformers' embeddings) or "int8" (quantized: faster, close).
+    `batch_size` is the sentences per encoder run in float32. int8 encodes one sentence per run: it
+    quantizes activations with one scale per run, so a batch would change a sentence's embedding (by up to
+    0.04). Either way a sentence's embedding does not depend on the others.
     Nothing is learnt from the data: `fit` stores the exported encoder (90 MB in float32, 23 MB in int8),
     so the saved model needs neither torch nor the package. An embedder without one (unfitted, or in a
     file saved before it held one) exports the installed package's on first use."""
@@ -165,14 +178,21 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         if not texts:
             return embeddings
         session, text_tokenizer = runtime(*self._encoder())
-        # Longest first, so a batch pads little; a sentence's embedding hardly depends on its batch (1e-7).
-        order = np.argsort([-len(text) for text in texts], kind="stable")
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start:start + self.batch_size]
+
+        def encode(rows: np.ndarray) -> np.ndarray:
             encodings = text_tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
             mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-            embeddings[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+        # Longest first: a batch pads little (float32 embeddings then vary by 1e-7 with it), and the threads
+        # finish together.
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        per_run = self.batch_size if self.precision == "float32" else 1
+        runs = [order[start:start + per_run] for start in range(0, len(texts), per_run)]
+        with ThreadPoolExecutor(encoder_threads()) as pool:
+            for rows, vectors in zip(runs, pool.map(encode, runs), strict=True):
+                embeddings[rows] = vectors
         return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
 
     def _encoder(self) -> tuple[bytes, str]:

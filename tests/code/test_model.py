@@ -280,6 +280,37 @@ def test_the_exported_encoder_gives_sentence_transformers_embeddings_whatever_th
     np.testing.assert_allclose(one_at_a_time, ours, atol=1e-6)
 
 
+def test_int8_embeddings_are_close_to_float32_and_each_sentence_is_encoded_alone():
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    from pipeline.models.minilm import SentenceEmbedder
+
+    texts = [*TEXTS, "", "Talks " + "went on and on " * 150 + "until dawn."]
+    float32, int8 = SentenceEmbedder().fit(), SentenceEmbedder(precision="int8").fit()
+    ours = int8.transform(texts)
+    cosine = (ours * float32.transform(texts)).sum(axis=1)
+    assert cosine.min() > 0.95 and cosine.mean() > 0.98
+    # Activations are quantized with one scale per run: a batch would move a sentence's embedding.
+    np.testing.assert_array_equal(np.vstack([int8.transform([text]) for text in texts]), ours)
+    assert len(int8.encoder_) < len(float32.encoder_) / 3
+
+
+def test_an_unknown_precision_is_refused_at_fit():
+    from pipeline.models.minilm import SentenceEmbedder
+
+    with pytest.raises(ValueError, match="precision must be one of float32, int8, got 'int4'"):
+        SentenceEmbedder(precision="int4").fit()
+
+
+def test_an_embedder_saved_before_the_precision_setting_reads_as_float32():
+    from pipeline.models.minilm import SentenceEmbedder
+
+    state = SentenceEmbedder(batch_size=8).__getstate__()
+    del state["precision"]
+    embedder = SentenceEmbedder.__new__(SentenceEmbedder)
+    embedder.__setstate__(state)
+    assert embedder.get_params() == {"batch_size": 8, "precision": "float32"}
+
+
 NO_TORCH = """
 import importlib.abc, json, sys
 class NoTorch(importlib.abc.MetaPathFinder):  # what a light install (no `embeddings` extra) lacks
