@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.files import InputError, atomic_path, write_text
-from pipeline.stage import run
+from pipeline.stage import long_lived, run
 
 if TYPE_CHECKING:  # the CLI answers --help and bad arguments before importing pandas, skops or torch
     import pandas as pd
@@ -82,14 +82,16 @@ def check_paths(args: argparse.Namespace) -> None:
 
 def cmd_score(args: argparse.Namespace) -> None:
     check_paths(args)
-    import pandas as pd  # pandas, skops, scikit-learn: only once the arguments are known to be good
+    with long_lived():  # pandas, scikit-learn, ONNX Runtime: only once the arguments are known to be good
+        import pandas as pd
 
-    from pipeline import scoring
-    from pipeline.tables import format_rows
+        from pipeline import scoring
+        from pipeline.tables import format_rows
 
     inputs = [scoring.read_input(source, args.text_column) for source in args.inputs]
     layout = scoring.Layout.of(inputs, args.keep, args.target)  # a bad --keep fails before the model loads
-    model = scoring.load_model(args.model)
+    with long_lived():
+        model = scoring.load_model(args.model)
     scoring.warn_about_targets(model, {args.target or ""}.union(*(source.targets for source in inputs)))
     if args.jobs > 1:
         model = None  # each worker loads its own

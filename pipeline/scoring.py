@@ -27,6 +27,7 @@ from pipeline.models.families import load_model as load_model_file
 from pipeline.models.inputs import TARGET_COLUMN, TEXT_COLUMN
 from pipeline.models.inspection import known_targets, reads_targets
 from pipeline.models.outputs import PROBABILITY_COLUMNS, label_columns
+from pipeline.stage import long_lived
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +341,8 @@ def _start_worker(model_source: str | None, threads: int) -> None:
     # before any thread pool starts: the cores are shared among the workers (ONNX Runtime reads it too)
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    _worker_model = load_model(model_source)
+    with long_lived():
+        _worker_model = load_model(model_source)
 
 
 def _score_in_worker(document: Document, layout: Layout, target: str | None) -> pd.DataFrame:

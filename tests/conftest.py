@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import csv
+import gc
 import os
 import shutil
 import subprocess
@@ -40,6 +41,14 @@ PARAMS = committed_params()
 # The tests load many model files: they, and the commands they start, cache them in a folder of their own.
 os.environ[model_io.CACHE_ENV] = tempfile.mkdtemp(prefix="stance-tests-cache-")
 atexit.register(shutil.rmtree, os.environ[model_io.CACHE_ENV], ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def collector_sees_everything():
+    """`stance` freezes what it loads (pipeline/stage.py, long_lived), as a process that ends with the
+    command may; the tests run it many times in one process, so each test hands all back to the collector."""
+    yield
+    gc.unfreeze()
 
 
 def write_rows(path: Path, rows: list[dict], columns=COLUMNS) -> Path:

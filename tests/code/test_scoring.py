@@ -1,5 +1,6 @@
 """Sentence splitting, scoring and the `stance` command."""
 
+import gc
 import json
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.scoring import OUTPUT_COLUMNS, load_model, split_sentences
+from pipeline.stage import long_lived
 from tests.conftest import CORPUS, sentence, write_rows
 
 ARTICLE = """Turkish and Syrian envoys meet in Baghdad
@@ -183,3 +185,13 @@ def test_validate_command(capsys, tmp_path):
     assert code == 0 and ": OK, " in out
     code, _, err = run_cli(["validate", str(write_rows(tmp_path / "s.csv", [sentence(1, "pro")]))], capsys)
     assert code == 1 and "unknown label 'pro'" in err
+
+
+def test_what_a_command_loads_is_frozen_and_the_collector_runs_again_after():
+    frozen = gc.get_freeze_count()
+    with pytest.raises(RuntimeError), long_lived():
+        assert not gc.isenabled()
+        loaded = [[] for _ in range(1_000)]
+        raise RuntimeError("even when loading fails")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen + len(loaded)
