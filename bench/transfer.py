@@ -76,7 +76,9 @@ class Benchmark:
         texts = self.corpus["text"].tolist() + ([] if self.real is None else self.real["text"].tolist())
         self.params = load_params(ROOT / "params.yaml")
         precision = self.params.featurize.embeddings.precision
-        self.embedder = SentenceEmbedder(precision=precision).fit() if need_embeddings else None
+        # int8 sets its quantization from corpus sentences (no labels), never from realnews-dev
+        corpus_texts = self.corpus["text"].tolist()
+        self.embedder = SentenceEmbedder(precision=precision).fit(corpus_texts) if need_embeddings else None
         embeddings = self.embedder.transform(texts) if need_embeddings else np.zeros((len(texts), 0))
         self.embeddings = embeddings[:len(self.corpus)], embeddings[len(self.corpus):]
 
