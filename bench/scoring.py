@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.scoring import DEFAULT_MODEL, load_model, split_sentences
@@ -94,6 +95,7 @@ def bench_profile(model_path: Path, source: Path) -> None:
         start = time.perf_counter()
         embeddings = features.embedder.transform(texts)
         parts["MiniLM encoder (ONNX Runtime)"] = time.perf_counter() - start
+        encoder_seconds = parts["MiniLM encoder (ONNX Runtime)"]
     start = time.perf_counter()
     classifier.predict_proba(features.combine(tfidf, embeddings if features.embedder is not None else None,
                                               None))
@@ -106,7 +108,48 @@ def bench_profile(model_path: Path, source: Path) -> None:
     sentences = split_sentences(article)
     seconds = time.perf_counter() - start
     print(f"(articles only) sentence splitting: {len(sentences) / seconds:,.0f} sentences/s, "
-          f"{len(texts) / (len(sentences) / seconds):.2f} s for as many sentences\n")
+          f"{len(texts) / (len(sentences) / seconds):.2f} s for as many sentences")
+    if features.embedder is not None:
+        encoder_ceiling(features.embedder, texts, encoder_seconds)
+    print()
+
+
+def encoder_ceiling(embedder, texts: list[str], seconds: float) -> None:
+    """The encoder's matrix products per second, against ONNX Runtime's own float32 MatMul on large
+    matrices on the same cores: how much faster any float32 encoder of this size could be here."""
+    import onnxruntime
+    from onnx import TensorProto, helper, numpy_helper
+    from tokenizers import Tokenizer
+
+    hidden, inner, layers = 384, 1536, 6  # all-MiniLM-L6-v2
+    tokenizer = Tokenizer.from_str(embedder.tokenizer_)
+    tokenizer.no_padding()
+    tokens = np.array([len(encoding.ids) for encoding in tokenizer.encode_batch(texts)])
+    # Per layer: each token through Q, K, V, the attention output (h x h each) and the feed-forward pair
+    # (h x 4h, 4h x h), and each pair of tokens through the attention scores and their sum; 2 flops each.
+    per_sentence = (4 * hidden * hidden + 2 * hidden * inner) * tokens + 2 * hidden * tokens ** 2
+    flops = layers * 2 * per_sentence.sum()
+    rows, size = 2048, 1024
+    weight = numpy_helper.from_array(np.random.default_rng(0).standard_normal((size, size), np.float32), "W")
+    graph = helper.make_graph([helper.make_node("MatMul", ["X", "W"], ["Y"])], "peak",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [rows, size])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [rows, size])], [weight])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    model = helper.make_model(graph, ir_version=8, opset_imports=[helper.make_opsetid("", 17)])
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options,
+                                           providers=["CPUExecutionProvider"])
+    feed = {"X": np.random.default_rng(1).standard_normal((rows, size), np.float32)}
+    session.run(None, feed)
+    start, runs = time.perf_counter(), 0
+    while time.perf_counter() - start < 3:
+        session.run(None, feed)
+        runs += 1
+    peak = 2 * rows * size * size * runs / (time.perf_counter() - start)
+    print(f"encoder: {flops / len(texts) / 1e9:.2f} GFLOP of matrix products a sentence ({tokens.mean():.0f} "
+          f"tokens on average), {flops / seconds / 1e9:.0f} GFLOP/s; ONNX Runtime's float32 MatMul on "
+          f"{rows} x {size} by {size} x {size}: {peak / 1e9:.0f} GFLOP/s on {os.cpu_count()} cores. At that "
+          f"rate the encoder would take {flops / peak:.1f} s instead of {seconds:.1f} s")
 
 
 def bench_throughput(model_path: Path, source: Path, baselines: list[str], scratch: Path,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, f1_score, precision_recall_fscore_support
@@ -67,16 +69,22 @@ def bootstrap_intervals(y_true, y_pred, articles, n_resamples: int, random_state
     """95% percentile intervals of `metrics` (names of `scores`) from resampling whole articles with
     replacement. Sentences of one article are not independent; resampling articles keeps that in the interval.
     """
-    y_true, y_pred, articles = np.asarray(y_true), np.asarray(y_pred), np.asarray(articles)
-    rows_of = [np.flatnonzero(articles == a) for a in pd.unique(articles)]
-    rng = np.random.default_rng(random_state)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     draws = {metric: [] for metric in metrics}
-    for _ in range(n_resamples):
-        rows = np.concatenate([rows_of[i] for i in rng.integers(0, len(rows_of), len(rows_of))])
+    for rows in article_resamples(articles, n_resamples, random_state):
         drawn = scores(y_true[rows], y_pred[rows])
         for metric in metrics:
             draws[metric].append(drawn[metric])
     return {m: (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))) for m, d in draws.items()}
+
+
+def article_resamples(articles, n_resamples: int, random_state: int) -> Iterator[np.ndarray]:
+    """The rows of each resample: whole articles drawn with replacement, as many as there are."""
+    articles = np.asarray(articles)
+    rows_of = [np.flatnonzero(articles == a) for a in pd.unique(articles)]
+    rng = np.random.default_rng(random_state)
+    for _ in range(n_resamples):
+        yield np.concatenate([rows_of[i] for i in rng.integers(0, len(rows_of), len(rows_of))])
 
 
 def reliability(y_true, proba: np.ndarray, classes, n_bins: int = 10) -> tuple[float, pd.DataFrame]:
