@@ -27,7 +27,22 @@ def repro(options: list[str]) -> int:
         why = "interrupted" if status == 130 else "dvc repro failed"
         print(f"make repro: {why}; restoring the last good outputs ({' '.join(RESTORE)})", file=sys.stderr)
         subprocess.run(RESTORE, check=False)
+    else:
+        warm_model_cache()
     return status
+
+
+def warm_model_cache() -> None:
+    """The first load of a new model file checks it with skops, a few seconds that `stance score` would
+    otherwise spend on its first run after training; here they come while the user waits for training."""
+    from pipeline.files import InputError
+    from pipeline.scoring import DEFAULT_MODEL, load_model
+
+    if DEFAULT_MODEL.is_file():
+        try:
+            load_model(DEFAULT_MODEL)
+        except InputError as err:  # training went well; `stance score` will say the same
+            print(f"make repro: note: {err}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The failure paths of `make repro` (pipeline/repro.py around the real `dvc repro`) and of the data stages:
 each probe fails with a clear message and a non-zero status, or succeeds as documented, and leaves every
-output of the last good run byte for byte where it was.
+output of the last good run byte for byte where it was. (And what a run that goes well leaves for `stance`.)
 
 The project copy runs the light family (no MiniLM) so that each probe takes seconds.
 """
@@ -77,6 +77,13 @@ def set_param(project: Path, dotted: str, value) -> None:
         node = node[key]
     node[leaf] = value
     (project / "params.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
+
+
+def test_a_good_run_leaves_the_model_checked_so_the_next_stance_starts_fast(project, tmp_path):
+    cache = tmp_path / "cache"
+    result = repro(project, {"STANCE_CACHE_DIR": str(cache)})  # nothing to re-run: only the warm-up
+    assert result.returncode == 0, result.stderr
+    assert any(path.suffix == ".pkl" for path in cache.rglob("*"))  # joblib.Memory's entry for the file
 
 
 def test_a_bad_parameter_fails_before_any_work_and_the_last_evaluation_stays(project):
