@@ -159,12 +159,12 @@ def _activation_ranges(graph: bytes, tokenizer_json: str, activations: list[str]
     sentences, each encoded alone (no padding tokens in the ranges)."""
     import onnx
     from onnx import helper
+    from tokenizers import Tokenizer
 
     model = onnx.load_from_string(graph)
     model.graph.output.extend(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
                               for name in activations)
-    session = _session(model.SerializeToString())
-    text_tokenizer = runtime(graph, tokenizer_json)[1]
+    session, text_tokenizer = _session(model.SerializeToString()), Tokenizer.from_str(tokenizer_json)
     ranges = {name: np.zeros(1, dtype=np.float32) for name in activations}
     for encoding in text_tokenizer.encode_batch(list(calibration)):
         feed = {"input_ids": np.array([encoding.ids]), "attention_mask": np.array([encoding.attention_mask])}
