@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from pathlib import Path
@@ -54,26 +55,27 @@ def test_repro_logs_the_run_its_artifacts_and_the_version_to_a_tracking_server(t
         subprocess.run(["dvc", "queue", "start", "-j", "2"], cwd=project, env=env, check=True,
                        capture_output=True)
         try:
-            status = wait_for_the_queue(project, env, within=1200)
-        finally:
-            subprocess.run(["dvc", "queue", "stop"], cwd=project, env=env, capture_output=True)
-        assert status.count("Success") == 3, status
+            versions = wait_for_versions(client, 4, within=1200)
+        finally:  # cleanup only: a worker stuck in its shutdown (see below) must not hold the test
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                subprocess.run(["dvc", "queue", "stop"], cwd=project, env=env, capture_output=True,
+                               timeout=120)
         runs = client.search_runs([experiment.experiment_id])
         assert len([run for run in runs if "mlflow.parentRunId" not in run.data.tags]) == 4
-        versions = client.search_model_versions("name = 'stance-classifier'")
         assert sorted(int(v.version) for v in versions) == [1, 2, 3, 4]
         assert len({v.run_id for v in versions}) == 4
     assert (tmp_path / "server/artifacts").is_dir()
     assert not (project / "mlflow.db").exists() and not (project / "mlruns").exists()
 
 
-def wait_for_the_queue(project: Path, env: dict[str, str], within: float) -> str:
-    """`dvc queue status` once no experiment is queued or running."""
+def wait_for_versions(client: MlflowClient, count: int, within: float) -> list:
+    """The registry's versions once there are `count`, each registered by a run's last stage. Not `dvc
+    queue status`: a DVC worker was seen to hang in its own shutdown after its experiment had landed, and
+    the status then never left "Running"."""
     deadline = time.monotonic() + within
     while True:
-        status = subprocess.run(["dvc", "queue", "status"], cwd=project, env=env, capture_output=True,
-                                text=True).stdout
-        if "Queued" not in status and "Running" not in status:
-            return status
-        assert time.monotonic() < deadline, f"the queue did not finish within {within} s:\n{status}"
+        versions = client.search_model_versions("name = 'stance-classifier'")
+        if len(versions) >= count:
+            return versions
+        assert time.monotonic() < deadline, f"{len(versions)} of {count} versions within {within} s"
         time.sleep(5)
