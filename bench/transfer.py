@@ -75,10 +75,10 @@ class Benchmark:
         self.real = None if real is None else real[real["confident"]].reset_index(drop=True)
         texts = self.corpus["text"].tolist() + ([] if self.real is None else self.real["text"].tolist())
         self.params = load_params(ROOT / "params.yaml")
-        precision = self.params.featurize.embeddings.precision
+        encoder = self.params.featurize.embeddings.encoder()
         # int8 sets its quantization from corpus sentences (no labels), never from realnews-dev
         corpus_texts = self.corpus["text"].tolist()
-        self.embedder = SentenceEmbedder(precision=precision).fit(corpus_texts) if need_embeddings else None
+        self.embedder = SentenceEmbedder(**encoder).fit(corpus_texts) if need_embeddings else None
         embeddings = self.embedder.transform(texts) if need_embeddings else np.zeros((len(texts), 0))
         self.embeddings = embeddings[:len(self.corpus)], embeddings[len(self.corpus):]
 

@@ -30,7 +30,7 @@ def featurize(texts, params: FeaturizeParams):
     matrix = tfidf.fit_transform(texts)
     if not params.embeddings.enabled:
         return tfidf, matrix, np.zeros((len(texts), 0), dtype=np.float32), None
-    embedder = SentenceEmbedder(precision=params.embeddings.precision).fit(list(texts))
+    embedder = SentenceEmbedder(**params.embeddings.encoder()).fit(list(texts))
     return tfidf, matrix, embedder.transform(list(texts)), embedder
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline import EMBEDDING_PRECISIONS, SELECTION_METRICS
+from pipeline import EMBEDDING_PRECISIONS, ENCODER_LAYERS, SELECTION_METRICS
 from pipeline.files import InputError, read_utf8
 
 PARAMS_FILE = "params.yaml"
@@ -52,6 +52,11 @@ class TfidfParams(Section):
 class EmbeddingsParams(Section):
     enabled: bool
     precision: Literal[EMBEDDING_PRECISIONS]
+    layers: int = Field(ge=1, le=ENCODER_LAYERS)
+
+    def encoder(self) -> dict[str, Any]:
+        """SentenceEmbedder's arguments: how its encoder computes."""
+        return {"precision": self.precision, "layers": self.layers}
 
 
 class FeaturizeParams(Section):

@@ -166,7 +166,7 @@ def assemble(features: StanceFeatures | str, classifier) -> Pipeline:
 def build_model(featurize: FeaturizeParams, family_name: str, hyperparams: Mapping[str, Any],
                 random_state: int) -> Pipeline:
     """An unfitted model for in-process use (tests, benchmarks); `.fit(X, y)` fits every step."""
-    embedder = SentenceEmbedder(precision=featurize.embeddings.precision)
+    embedder = SentenceEmbedder(**featurize.embeddings.encoder())
     features = build_features(family_name, hyperparams, build_tfidf(featurize.tfidf), embedder, prefit=False)
     return assemble(features, build_classifier(family_name, hyperparams, random_state))
 

@@ -283,6 +283,24 @@ def test_the_exported_encoder_gives_sentence_transformers_embeddings_whatever_th
     np.testing.assert_allclose(one_at_a_time, ours, atol=1e-6)
 
 
+def test_an_encoder_cut_to_its_first_layers_is_sentence_transformers_with_those_layers():
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    from sentence_transformers import SentenceTransformer
+
+    from pipeline.models.minilm import SentenceEmbedder, model_path
+
+    reference = SentenceTransformer(model_path(), device="cpu")
+    bert = reference[0].auto_model
+    bert.encoder.layer = bert.encoder.layer[:4]
+    cut = SentenceEmbedder(layers=4).fit()
+    np.testing.assert_allclose(cut.transform(TEXTS), reference.encode(TEXTS, normalize_embeddings=True),
+                               atol=1e-6)
+    assert len(cut.encoder_) < len(SentenceEmbedder().fit().encoder_) * 0.8
+    for layers in (0, 7, 2.5):
+        with pytest.raises(ValueError, match=f"layers must be a whole number from 1 to 6, got {layers}"):
+            SentenceEmbedder(layers=layers).fit()
+
+
 def test_int8_embeddings_are_close_to_float32_and_each_sentence_is_encoded_alone(corpus):
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
     from pipeline.models.minilm import SentenceEmbedder
@@ -313,14 +331,14 @@ def test_an_unknown_precision_is_refused_at_fit():
         SentenceEmbedder(precision="int4").fit()
 
 
-def test_an_embedder_saved_before_the_precision_setting_reads_as_float32():
+def test_an_embedder_saved_before_the_precision_and_layers_settings_reads_as_the_whole_float32_encoder():
     from pipeline.models.minilm import SentenceEmbedder
 
     state = SentenceEmbedder(batch_size=8).__getstate__()
-    del state["precision"]
+    del state["precision"], state["layers"]
     embedder = SentenceEmbedder.__new__(SentenceEmbedder)
     embedder.__setstate__(state)
-    assert embedder.get_params() == {"batch_size": 8, "precision": "float32"}
+    assert embedder.get_params() == {"batch_size": 8, "layers": 6, "precision": "float32"}
 
 
 NO_TORCH = """

@@ -27,17 +27,19 @@ def test_every_bad_value_is_reported_at_once_with_its_dotted_name(raw):
     bad["featurize"]["tfidf"]["char_ngram_max"] = 1
     bad["featurize"]["embeddings"]["colour"] = "blue"
     bad["featurize"]["embeddings"]["precision"] = "int4"
+    bad["featurize"]["embeddings"]["layers"] = 7
     bad["train"]["search"]["metric"] = "auc"
     bad["evaluate"]["bootstrap_resamples"] = 0
     del bad["mlflow"]["experiment_name"]
     with pytest.raises(InputError) as raised:
         validate(bad, "params.yaml")
     message = str(raised.value)
-    assert message.startswith("params.yaml: 7 problem(s):")
+    assert message.startswith("params.yaml: 8 problem(s):")
     for expected in ("prepare.test_size: Input should be less than 1 (got 1.5)",
                      "featurize.tfidf: Value error, char_ngram_max (1) is below char_ngram_min (2)",
                      "featurize.embeddings.colour: unknown setting (a typo?)",
                      "featurize.embeddings.precision: Input should be 'float32' or 'int8' (got 'int4')",
+                     "featurize.embeddings.layers: Input should be less than or equal to 6 (got 7)",
                      "train.search.metric: Input should be 'macro_f1', 'f_avg' or 'accuracy' (got 'auc')",
                      "evaluate.bootstrap_resamples: Input should be greater than or equal to 100 (got 0)",
                      "mlflow.experiment_name: missing"):
