@@ -2,11 +2,12 @@
 throughput and peak memory on a table of sentences (made by resampling our corpus), and flat memory at
 1 and 5 million sentences.
 
-    python bench/scoring.py [--model PATH] [--int8-model PATH] [--baseline REV ...]
+    python bench/scoring.py [--model PATH] [--other-model PATH ...] [--baseline REV ...]
                             [--scoring-baseline REV ...] [--sizes N,N,...] [--repeats N]
 
---int8-model is a model trained with featurize.embeddings.precision=int8 (for instance models/ after
-`dvc exp run -S featurize.embeddings.precision=int8`, copied aside), measured now beside the default.
+--other-model takes models trained with other encoder settings (for instance models/ after
+`dvc exp run -S featurize.embeddings.precision=int8 -S featurize.embeddings.layers=4`, copied aside),
+measured now beside the default: the revisions before them cannot read their encoders.
 
 The public stance benchmarks are in bench/public.py.
 """
@@ -222,7 +223,13 @@ def wall_seconds(code: Path, arguments: list[str], repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_cold_start(model_path: Path, int8_model: Path | None, baselines: list[str], repeats: int) -> None:
+def encoder_setting(model_path: Path) -> str:
+    """How a model's MiniLM encoder computes, for its row in the tables."""
+    embedder = load_model(model_path).named_steps["features"].embedder
+    return "no encoder" if embedder is None else f"{embedder.precision}, {embedder.layers} layers"
+
+
+def bench_cold_start(model_path: Path, other_models: list[Path], baselines: list[str], repeats: int) -> None:
     print(f"## Cold start of `stance` (median of {repeats}, wall seconds; each revision in the same run)")
     article = ROOT / "examples/ankara_damascus_talks.txt"
     light = ROOT / "tests/fixtures/legacy-tfidf-logreg.skops"
@@ -236,9 +243,10 @@ def bench_cold_start(model_path: Path, int8_model: Path | None, baselines: list[
         for name, arguments in cases:
             print(f"{name:34}" + "".join(f" {wall_seconds(code, arguments, repeats):8.2f}"
                                          for code in codes.values()))
-        if int8_model:  # now only: the revisions before it cannot read an int8 encoder
-            seconds = wall_seconds(ROOT, ["score", str(article), "--model", str(int8_model)], repeats)
-            print(f"{'one article, the int8 model':34}" + " " * 9 * len(baselines) + f" {seconds:8.2f}")
+        for other in other_models:  # now only
+            seconds = wall_seconds(ROOT, ["score", str(article), "--model", str(other)], repeats)
+            name = f"one article, {encoder_setting(other)}"
+            print(f"{name:34}" + " " * 9 * len(baselines) + f" {seconds:8.2f}")
     print()
 
 
@@ -250,7 +258,8 @@ SCORING_BASELINES = ["685fc40", "e69d4bb", "5d50b2a"]
 def main() -> None:
     parser = argument_parser(__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / DEFAULT_MODEL)
-    parser.add_argument("--int8-model", type=Path, help="a model trained with int8 embeddings, measured too")
+    parser.add_argument("--other-model", type=Path, nargs="*", default=[],
+                        help="models trained with other encoder settings, measured now too")
     parser.add_argument("--baseline", nargs="*", default=COLD_START_BASELINES,
                         help="the revisions to compare cold start with")
     parser.add_argument("--scoring-baseline", nargs="*", default=SCORING_BASELINES,
@@ -260,7 +269,7 @@ def main() -> None:
                         help="table sizes for the memory-at-scale table (comma-separated; empty: skip)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    bench_cold_start(args.model, args.int8_model, args.baseline, args.repeats)
+    bench_cold_start(args.model, args.other_model, args.baseline, args.repeats)
     if not args.model.is_file():
         print(f"skipped scoring: {args.model} not found (run `make repro` first)")
         return
@@ -270,9 +279,9 @@ def main() -> None:
         bench_profile(args.model, source)
         jobs = ["--jobs", "2"]
         options = {"now --jobs 2": (args.model, jobs)}
-        if args.int8_model:
-            options |= {"now, int8 model": (args.int8_model, []),
-                        "now, int8 model --jobs 2": (args.int8_model, jobs)}
+        for other in args.other_model:
+            setting = encoder_setting(other)
+            options |= {f"now, {setting}": (other, []), f"now, {setting} --jobs 2": (other, jobs)}
         bench_throughput(args.model, source, args.scoring_baseline, scratch, options)
         bench_throughput(LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
                          args.scoring_baseline, scratch, {"now --jobs 2": (LIGHT_MODEL, jobs)})
