@@ -2,18 +2,19 @@
 throughput and peak memory on a table of sentences (made by resampling our corpus), and flat memory at
 1 and 5 million sentences.
 
-    python bench/scoring.py [--model PATH] [--other-model PATH ...] [--baseline REV ...]
+    python bench/scoring.py [--model PATH] [--encoder PRECISION:LAYERS ...] [--baseline REV ...]
                             [--scoring-baseline REV ...] [--sizes N,N,...] [--repeats N]
 
---other-model takes models trained with other encoder settings (for instance models/ after
-`dvc exp run -S featurize.embeddings.precision=int8 -S featurize.embeddings.layers=4`, copied aside),
-measured now beside the default: the revisions before them cannot read their encoders.
+--encoder int8:4 retrains the default model with that encoder (featurize.embeddings.precision and
+.layers) and measures it now beside the default (the revisions before cannot read such encoders).
 
 The public stance benchmarks are in bench/public.py.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -25,8 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline import model_io
+from pipeline.data import read_split
+from pipeline.featurize import featurize
+from pipeline.files import InputError
+from pipeline.models.families import HYPERPARAMETERS, assemble
+from pipeline.params import Params, load_params, override
 from pipeline.scoring import DEFAULT_MODEL, load_model, split_sentences
 from pipeline.stage import argument_parser
+from pipeline.train import TrainingData, fit_candidate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -223,6 +231,29 @@ def wall_seconds(code: Path, arguments: list[str], repeats: int) -> float:
     return statistics.median(times)
 
 
+def encoder_params(setting: str) -> Params:
+    """params.yaml with the encoder set as PRECISION:LAYERS (for --encoder; validated as params.yaml is)."""
+    precision, _, layers = setting.partition(":")
+    try:
+        changes = {"featurize.embeddings.precision": precision, "featurize.embeddings.layers": int(layers)}
+        return override(load_params(ROOT / "params.yaml", HYPERPARAMETERS), changes, HYPERPARAMETERS)
+    except (ValueError, InputError) as err:
+        raise argparse.ArgumentTypeError(f"{setting!r} is not PRECISION:LAYERS ({err})") from None
+
+
+def retrained(params: Params, folder: Path) -> Path:
+    """The default model fitted again with `params`' encoder: its family and the hyperparameters its search
+    chose (models/search.json), on the same train split (data/prepared), no search."""
+    chosen = json.loads((ROOT / "models" / model_io.SEARCH_REPORT_FILE).read_text())["chosen"]
+    frame = read_split(ROOT / "data" / "prepared", "train").reset_index(drop=True)
+    data = TrainingData(frame, *featurize(frame["text"].tolist(), params.featurize))
+    features, classifier = fit_candidate(data, np.arange(len(frame)), chosen, params.train)
+    encoder = params.featurize.embeddings
+    path = folder / f"model-{encoder.precision}-{encoder.layers}-layers.skops"
+    model_io.save(assemble(features, classifier), path)
+    return path
+
+
 def encoder_setting(model_path: Path) -> str:
     """How a model's MiniLM encoder computes, for its row in the tables."""
     embedder = load_model(model_path).named_steps["features"].embedder
@@ -258,8 +289,8 @@ SCORING_BASELINES = ["685fc40", "e69d4bb", "5d50b2a"]
 def main() -> None:
     parser = argument_parser(__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / DEFAULT_MODEL)
-    parser.add_argument("--other-model", type=Path, nargs="*", default=[],
-                        help="models trained with other encoder settings, measured now too")
+    parser.add_argument("--encoder", type=encoder_params, nargs="*", default=[], metavar="PRECISION:LAYERS",
+                        help="retrain the default model with these encoders (e.g. int8:4), measured now too")
     parser.add_argument("--baseline", nargs="*", default=COLD_START_BASELINES,
                         help="the revisions to compare cold start with")
     parser.add_argument("--scoring-baseline", nargs="*", default=SCORING_BASELINES,
@@ -269,17 +300,19 @@ def main() -> None:
                         help="table sizes for the memory-at-scale table (comma-separated; empty: skip)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    bench_cold_start(args.model, args.other_model, args.baseline, args.repeats)
     if not args.model.is_file():
+        bench_cold_start(args.model, [], args.baseline, args.repeats)
         print(f"skipped scoring: {args.model} not found (run `make repro` first)")
         return
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
+        other_models = [retrained(params, scratch) for params in args.encoder]
+        bench_cold_start(args.model, other_models, args.baseline, args.repeats)
         source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
         bench_profile(args.model, source)
         jobs = ["--jobs", "2"]
         options = {"now --jobs 2": (args.model, jobs)}
-        for other in args.other_model:
+        for other in other_models:
             setting = encoder_setting(other)
             options |= {f"now, {setting}": (other, []), f"now, {setting} --jobs 2": (other, jobs)}
         bench_throughput(args.model, source, args.scoring_baseline, scratch, options)

@@ -8,8 +8,8 @@ embeddings (within 3e-7; tests/code/test_model.py checks 1e-6), twice as fast as
 (activation ranges smoothed into the weights, then ONNX Runtime's dynamic quantization, weights per
 channel) the encoder runs about twice as fast again, from a graph a quarter the size, with embeddings at
 cosine 0.998 to float32's on average, and a small measured cost in accuracy (params.yaml), so float32 is
-the pipeline's default. Keeping only the first of the encoder's 6 layers (`layers`) is faster again, at a
-larger cost.
+the pipeline's default. Keeping only the first few of the encoder's 6 layers (`layers`) is faster again,
+at a larger cost.
 """
 
 from __future__ import annotations
@@ -208,8 +208,8 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     """Texts -> L2-normalised all-MiniLM-L6-v2 embeddings (384 dimensions).
 
     `precision` is "float32" (sentence-transformers' embeddings) or "int8" (quantized: faster, close).
-    `layers` keeps the encoder's first 1-6 transformer layers: each one cut takes a sixth of the encoder's
-    time off, and changes the embeddings (params.yaml has the measured cost).
+    `layers` keeps the encoder's first 1-6 transformer layers: each one cut takes about a sixth of the
+    encoder's time off, and changes the embeddings (params.yaml has the measured cost).
     `batch_size` is the sentences per encoder run in float32. int8 encodes one sentence per run: it
     quantizes activations with one scale per run, so a batch would change a sentence's embedding (by up to
     0.04). A sentence's embedding moves with its batch by 1e-7 at most in float32, and not at all in int8.
