@@ -130,7 +130,7 @@ def encoder_ceiling(embedder, texts: list[str], seconds: float) -> None:
     from onnx import TensorProto, helper, numpy_helper
     from tokenizers import Tokenizer
 
-    hidden, inner, layers = 384, 1536, 6  # all-MiniLM-L6-v2
+    hidden, inner, layers = 384, 1536, embedder.layers  # all-MiniLM-L6-v2, as many layers as it keeps
     tokenizer = Tokenizer.from_str(embedder.tokenizer_)
     tokenizer.no_padding()
     tokens = np.array([len(encoding.ids) for encoding in tokenizer.encode_batch(texts)])
