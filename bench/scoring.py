@@ -254,13 +254,8 @@ def retrained(params: Params, folder: Path) -> Path:
     return path
 
 
-def encoder_setting(model_path: Path) -> str:
-    """How a model's MiniLM encoder computes, for its row in the tables."""
-    embedder = load_model(model_path).named_steps["features"].embedder
-    return "no encoder" if embedder is None else f"{embedder.precision}, {embedder.layers} layers"
-
-
-def bench_cold_start(model_path: Path, other_models: list[Path], baselines: list[str], repeats: int) -> None:
+def bench_cold_start(model_path: Path, other_models: dict[str, Path], baselines: list[str],
+                     repeats: int) -> None:
     print(f"## Cold start of `stance` (median of {repeats}, wall seconds; each revision in the same run)")
     article = ROOT / "examples/ankara_damascus_talks.txt"
     light = ROOT / "tests/fixtures/legacy-tfidf-logreg.skops"
@@ -274,10 +269,9 @@ def bench_cold_start(model_path: Path, other_models: list[Path], baselines: list
         for name, arguments in cases:
             print(f"{name:34}" + "".join(f" {wall_seconds(code, arguments, repeats):8.2f}"
                                          for code in codes.values()))
-        for other in other_models:  # now only
+        for setting, other in other_models.items():  # now only
             seconds = wall_seconds(ROOT, ["score", str(article), "--model", str(other)], repeats)
-            name = f"one article, {encoder_setting(other)}"
-            print(f"{name:34}" + " " * 9 * len(baselines) + f" {seconds:8.2f}")
+            print(f"{'one article, ' + setting:34}" + " " * 9 * len(baselines) + f" {seconds:8.2f}")
     print()
 
 
@@ -301,19 +295,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if not args.model.is_file():
-        bench_cold_start(args.model, [], args.baseline, args.repeats)
+        bench_cold_start(args.model, {}, args.baseline, args.repeats)
         print(f"skipped scoring: {args.model} not found (run `make repro` first)")
         return
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        other_models = [retrained(params, scratch) for params in args.encoder]
+        other_models = {f"{p.featurize.embeddings.precision}, {p.featurize.embeddings.layers} layers":
+                        retrained(p, scratch) for p in args.encoder}
         bench_cold_start(args.model, other_models, args.baseline, args.repeats)
         source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
         bench_profile(args.model, source)
         jobs = ["--jobs", "2"]
         options = {"now --jobs 2": (args.model, jobs)}
-        for other in other_models:
-            setting = encoder_setting(other)
+        for setting, other in other_models.items():
             options |= {f"now, {setting}": (other, []), f"now, {setting} --jobs 2": (other, jobs)}
         bench_throughput(args.model, source, args.scoring_baseline, scratch, options)
         bench_throughput(LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
