@@ -333,6 +333,18 @@ def test_bfloat16_embeddings_are_close_to_float32_and_do_not_depend_on_the_batch
     np.testing.assert_array_equal(SentenceEmbedder(precision="bfloat16", batch_size=2).transform(texts), ours)
 
 
+def test_the_bfloat16_encoder_is_the_same_bytes_whatever_the_process_did_before():
+    pytest.importorskip("sentence_transformers", reason="needs pip install -e '.[embeddings]'")
+    import openvino
+
+    from pipeline.models.minilm import exported_encoder, openvino_encoder
+
+    first = openvino_encoder(2)
+    openvino_encoder.cache_clear()
+    openvino.Core().read_model(exported_encoder(2)[0])  # moves OpenVINO's counter of node names on
+    assert openvino_encoder(2) == first
+
+
 def test_int8_needs_sentences_to_set_its_quantization():
     from pipeline.models.minilm import SentenceEmbedder
 
