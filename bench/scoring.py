@@ -6,7 +6,8 @@ throughput and peak memory on a table of sentences (made by resampling our corpu
                             [--scoring-baseline REV ...] [--sizes N,N,...] [--repeats N]
 
 --encoder int8:4 retrains the default model with that encoder (featurize.embeddings.precision and
-.layers) and measures it now beside the default (the revisions before cannot read such encoders).
+.layers) and measures it now beside the default. The revisions before read float32 encoders only: unless
+the default is float32, they score it retrained with float32:6 (the default before bfloat16).
 
 The public stance benchmarks are in bench/public.py.
 """
@@ -163,15 +164,15 @@ def encoder_ceiling(embedder, texts: list[str], seconds: float) -> None:
           f"rate the encoder would take {flops / peak:.1f} s instead of {seconds:.1f} s")
 
 
-def bench_throughput(model_path: Path, source: Path, baselines: list[str], scratch: Path,
+def bench_throughput(model_path: Path, old_model: Path, source: Path, baselines: list[str], scratch: Path,
                      options: dict[str, tuple[Path, list[str]]]) -> None:
-    """The same table and model file through `stance score` at each of `baselines` and now, then now with
-    each of `options` (a model file and arguments); the predictions are compared with the first
-    baseline's."""
+    """The same table through `stance score` at each of `baselines` with `old_model` and now with
+    `model_path`, then now with each of `options` (a model file and arguments); the predictions are
+    compared with the first baseline's."""
     rows = sum(1 for _ in source.open(encoding="utf-8")) - 1
     print(f"## Throughput and peak memory: {rows:,} sentences, {model_path.name}, `stance score` from the "
-          f"shell ({os.cpu_count()} cores; the same model file at each revision)")
-    variants = {**{f"at {rev}": (rev, model_path, []) for rev in baselines}, "now": (None, model_path, []),
+          f"shell ({os.cpu_count()} cores; the revisions before score {old_model.name})")
+    variants = {**{f"at {rev}": (rev, old_model, []) for rev in baselines}, "now": (None, model_path, []),
                 **{name: (None, *option) for name, option in options.items()}}
     print(f"{'':36} {'wall s':>8} {'sent/s':>8} {'x first':>9} {'peak MiB':>9} {'labels as first':>17}")
     reference = first = None
@@ -256,21 +257,25 @@ def retrained(params: Params, folder: Path) -> Path:
     return path
 
 
-def bench_cold_start(model_path: Path, other_models: dict[str, Path], baselines: list[str],
+def bench_cold_start(model_path: Path, old_model: Path, other_models: dict[str, Path], baselines: list[str],
                      repeats: int) -> None:
+    """`stance` from the shell at each of `baselines` and now; the revisions before score one article with
+    `old_model`, now with `model_path`."""
     print(f"## Cold start of `stance` (median of {repeats}, wall seconds; each revision in the same run)")
     article = ROOT / "examples/ankara_damascus_talks.txt"
     light = ROOT / "tests/fixtures/legacy-tfidf-logreg.skops"
-    cases = [("--help", ["--help"]), ("missing file", ["score", MISSING]),
-             ("one article, tfidf-logreg", ["score", str(article), "--model", str(light)])]
+    cases = [("--help", ["--help"], ["--help"]), ("missing file", ["score", MISSING], ["score", MISSING]),
+             ("one article, tfidf-logreg", *[["score", str(article), "--model", str(light)]] * 2)]
     if model_path.is_file():
-        cases.append(("one article, the trained model", ["score", str(article), "--model", str(model_path)]))
+        cases.append(("one article, the trained model", ["score", str(article), "--model", str(old_model)],
+                      ["score", str(article), "--model", str(model_path)]))
     with tempfile.TemporaryDirectory() as scratch:
-        codes = {**{rev: cli_code(rev, Path(scratch) / rev) for rev in baselines}, "now": ROOT}
-        print(f"{'':34}" + "".join(f" {name:>8}" for name in codes))
-        for name, arguments in cases:
-            print(f"{name:34}" + "".join(f" {wall_seconds(code, arguments, repeats):8.2f}"
-                                         for code in codes.values()))
+        codes = [cli_code(rev, Path(scratch) / rev) for rev in baselines]
+        print(f"{'':34}" + "".join(f" {name:>8}" for name in [*baselines, "now"]))
+        for name, before, now in cases:
+            seconds = [wall_seconds(code, before, repeats) for code in codes]
+            seconds.append(wall_seconds(ROOT, now, repeats))
+            print(f"{name:34}" + "".join(f" {value:8.2f}" for value in seconds))
         for setting, other in other_models.items():  # now only
             seconds = wall_seconds(ROOT, ["score", str(article), "--model", str(other)], repeats)
             print(f"{'one article, ' + setting:34}" + " " * 9 * len(baselines) + f" {seconds:8.2f}")
@@ -297,22 +302,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if not args.model.is_file():
-        bench_cold_start(args.model, {}, args.baseline, args.repeats)
+        bench_cold_start(args.model, args.model, {}, args.baseline, args.repeats)
         print(f"skipped scoring: {args.model} not found (run `make repro` first)")
         return
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         other_models = {f"{p.featurize.embeddings.precision}, {p.featurize.embeddings.layers} layers":
                         retrained(p, scratch) for p in args.encoder}
-        bench_cold_start(args.model, other_models, args.baseline, args.repeats)
+        # The revisions before read float32 encoders only: they score the default retrained in float32.
+        features = load_model(args.model).named_steps["features"]
+        float32 = getattr(getattr(features, "embedder", None), "precision", "float32") == "float32"
+        old_model = (args.model if float32 else other_models.get("float32, 6 layers")
+                     or retrained(encoder_params("float32:6"), scratch))
+        bench_cold_start(args.model, old_model, other_models, args.baseline, args.repeats)
         source = corpus_table(scratch / f"sentences-{args.sentences}.csv", args.sentences)
         bench_profile(args.model, source)
         jobs = ["--jobs", "2"]
         options = {"now --jobs 2": (args.model, jobs)}
         for setting, other in other_models.items():
             options |= {f"now, {setting}": (other, []), f"now, {setting} --jobs 2": (other, jobs)}
-        bench_throughput(args.model, source, args.scoring_baseline, scratch, options)
-        bench_throughput(LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
+        bench_throughput(args.model, old_model, source, args.scoring_baseline, scratch, options)
+        bench_throughput(LIGHT_MODEL, LIGHT_MODEL, corpus_table(scratch / "light.csv", 20 * args.sentences),
                          args.scoring_baseline, scratch, {"now --jobs 2": (LIGHT_MODEL, jobs)})
         if args.sizes:
             bench_scale(LIGHT_MODEL, [int(n) for n in args.sizes.split(",")], scratch)

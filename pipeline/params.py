@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline import EMBEDDING_PRECISIONS, ENCODER_LAYERS, SELECTION_METRICS
+from pipeline import EMBEDDING_PRECISIONS, ENCODER_LAYERS, ENCODER_RUN_SIZES, SELECTION_METRICS
 from pipeline.files import InputError, read_utf8
 
 PARAMS_FILE = "params.yaml"
@@ -56,7 +56,8 @@ class EmbeddingsParams(Section):
 
     def encoder(self) -> dict[str, Any]:
         """SentenceEmbedder's arguments: how its encoder computes."""
-        return {"precision": self.precision, "layers": self.layers}
+        return {"precision": self.precision, "layers": self.layers,
+                "batch_size": ENCODER_RUN_SIZES[self.precision]}
 
 
 class FeaturizeParams(Section):

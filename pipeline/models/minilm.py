@@ -248,11 +248,6 @@ def _session(graph: bytes):
     return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
-# Sentences per encoder run unless `batch_size` says: float32 pads a run to its longest sentence, and 64
-# scored 10-15% slower than 16; bfloat16 runs sentences of one token count, and 64 was 7% faster than 16.
-RUN_SIZES = {"float32": 16, "bfloat16": 64}
-
-
 def encoder_threads() -> int:
     """OMP_NUM_THREADS where it is set (`stance score --jobs` shares the cores out), else every core this
     process may use (joblib reads CPU affinity and container quotas)."""
@@ -269,10 +264,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     faster, at cosine 0.99998) or "int8" (quantized: faster, close). `layers` keeps the encoder's first 1-6
     transformer layers: each one cut takes about a sixth of the encoder's time off, and changes the
     embeddings (params.yaml has the measured cost).
-    `batch_size` is the most sentences per encoder run (None: RUN_SIZES). A sentence's embedding never
-    depends on the others it is scored with: float32 pads a run, which moves it by 1e-7 at most; bfloat16
-    runs only sentences of the same token count (rounding to bfloat16 makes padding move an embedding by up
-    to 1e-3); int8 encodes one sentence per run, since it quantizes activations with one scale per run.
+    `batch_size` is the most sentences per encoder run (the pipeline's are ENCODER_RUN_SIZES). A sentence's
+    embedding never depends on the others it is scored with: float32 pads a run, which moves it by 1e-7 at
+    most; bfloat16 runs only sentences of the same token count (rounding to bfloat16 makes padding move an
+    embedding by up to 1e-3); int8 encodes one sentence per run, since it quantizes activations with one
+    scale per run.
     `fit` stores the exported encoder (90 MB; in OpenVINO's format in bfloat16; 23 MB in int8), so the
     saved model needs neither torch nor the package. Nothing is learnt from the data in float32 and
     bfloat16; int8 sets its smoothing from the activation ranges of up to 512 of the sentences (no labels).
@@ -283,8 +279,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     precision = "float32"  # for model files saved before these parameters existed
     layers = ENCODER_LAYERS
 
-    def __init__(self, batch_size: int | None = None, precision: str = "float32",
-                 layers: int = ENCODER_LAYERS):
+    def __init__(self, batch_size: int = 16, precision: str = "float32", layers: int = ENCODER_LAYERS):
         self.batch_size = batch_size
         self.precision = precision
         self.layers = layers
@@ -326,7 +321,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         # Longest first: a batch pads little (float32 embeddings then vary by 1e-7 with it), and the threads
         # finish together.
         order = np.argsort([-len(text) for text in texts], kind="stable")
-        per_run = (self.batch_size or RUN_SIZES["float32"]) if self.precision == "float32" else 1
+        per_run = self.batch_size if self.precision == "float32" else 1
         runs = [order[start:start + per_run] for start in range(0, len(texts), per_run)]
         with ThreadPoolExecutor(encoder_threads()) as pool:
             for rows, vectors in zip(runs, pool.map(encode, runs), strict=True):
@@ -337,10 +332,10 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         request = compiled.create_infer_request()
         encodings = text_tokenizer.encode_batch(texts)
         lengths = np.array([len(encoding.ids) for encoding in encodings])
-        order, per_run = np.argsort(lengths, kind="stable"), self.batch_size or RUN_SIZES["bfloat16"]
+        order = np.argsort(lengths, kind="stable")
         for same_length in np.split(order, np.flatnonzero(np.diff(lengths[order])) + 1):
-            for start in range(0, len(same_length), per_run):
-                rows = same_length[start:start + per_run]
+            for start in range(0, len(same_length), self.batch_size):
+                rows = same_length[start:start + self.batch_size]
                 ids = np.array([encodings[i].ids for i in rows], dtype=np.int64)
                 embeddings[rows] = request.infer({"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
 

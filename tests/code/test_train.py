@@ -105,7 +105,7 @@ def test_embeddings_come_from_featurize_and_the_saved_model_embeds_raw_text():
     assert [c["params"]["embedding_weight"] for c in report["candidates"]] == [0.5, 2.0]
     # the model carries the encoder that computed the training embeddings, as params.yaml sets it
     assert model.named_steps["features"].embedder is data.embedder
-    assert data.embedder.get_params() == {"batch_size": None, **params.featurize.embeddings.encoder()}
+    assert data.embedder.get_params() == params.featurize.embeddings.encoder()
     assert model.predict_proba(["Officials welcomed the deal warmly."]).shape == (1, 3)
 
 
