@@ -207,10 +207,11 @@ def openvino_encoder(layers: int = ENCODER_LAYERS) -> bytes:
 
 
 # OpenVINO prepares kernels for each input shape and keeps them, in its own cache (5,000 shapes unless told)
-# and in oneDNN's (1,024 kernels). Kept whole, they took `stance score` on 10,000 sentences past 1 GiB; kept
-# to 20 and 64, requests of 32 random sentences (the REST server's) re-prepared them at every run and
-# scored 30% fewer sentences a second. These: 930 MiB at most, and 14% fewer than float32 on requests.
-SHAPES_KEPT, KERNELS_KEPT = 100, 128
+# and in oneDNN's (1,024 kernels). Runs come in order of token count, so a few suffice on tables: kept to 20
+# and 64, encoding 10,000 sentences grew the process by some 180 MiB instead of 310, and ran about 10%
+# faster (100 and 128: 8% slower). Small requests of random sentences (the REST server's) pay for it: they
+# re-prepare kernels at most runs.
+SHAPES_KEPT, KERNELS_KEPT = 20, 64
 
 
 @functools.lru_cache(maxsize=2)
