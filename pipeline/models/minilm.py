@@ -4,9 +4,10 @@ the body of the embedding families. Nothing is ever downloaded.
 Fitting a SentenceEmbedder exports the encoder once to ONNX (torch, the extra), and the fitted embedder holds
 that graph and its tokenizer, so a saved model scores wherever the light install is (no torch) and starts in
 a fraction of a second. In float32, ONNX Runtime gives sentence-transformers' embeddings (within 3e-7;
-tests/code/test_model.py checks 1e-6), twice as fast as torch on a CPU. In bfloat16 (the default), OpenVINO
-runs the same graph with its matrix products in bfloat16 on CPUs that have them (AVX512-BF16 or AMX), about
-twice as fast again, with embeddings at cosine 0.99998 to float32's. In int8 (activation ranges smoothed
+tests/code/test_model.py checks 1e-6), twice as fast as torch on a CPU. In bfloat16 (the default), the
+embedder holds that graph in OpenVINO's own format, and OpenVINO runs it with its matrix products in bfloat16
+on CPUs that have them (AVX512-BF16 or AMX), about twice as fast again, with embeddings at cosine 0.99998 to
+float32's. In int8 (activation ranges smoothed
 into the weights, then ONNX Runtime's dynamic quantization, weights per channel) the graph is a quarter the
 size, about as fast as bfloat16, with embeddings at cosine 0.998 and a measured cost in accuracy
 (params.yaml). Keeping only the first few of the encoder's 6 layers (`layers`) is faster again, at a larger
